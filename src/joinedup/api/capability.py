@@ -1,0 +1,121 @@
+"""The CapabilityStatement at /fhir/metadata: exactly what this server supports, built from the same tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from joinedup import __version__
+from joinedup.fhir.resource_types import NOT_STORED, R4_RESOURCE_TYPES
+from joinedup.fhir.search_parameters import indexed_resource_types, parameters_for
+from joinedup.fhir.search_request import MODIFIERS_BY_TYPE, UNSUPPORTED_MODIFIERS
+
+from .deps import services
+from .responses import fhir_response
+
+router = APIRouter()
+_INTERACTIONS = [
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+]
+_SEARCHABLE_TYPES = frozenset({"string", "token", "reference", "date", "number", "quantity", "uri"})
+
+
+def _search_params(resource_type: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "definition": p.url,
+            "type": p.type if p.type != "special" else "token",
+            "documentation": p.expression,
+        }
+        for p in sorted(parameters_for(resource_type).values(), key=lambda p: p.name)
+        if p.type in _SEARCHABLE_TYPES or p.name == "deceased"
+    ]
+
+
+def _resource_entry(resource_type: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": resource_type,
+        "interaction": [{"code": code} for code in _INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalUpdate": True,
+        "conditionalDelete": "single",
+        "referencePolicy": ["literal", "logical", "local"],
+        "searchParam": _search_params(resource_type),
+    }
+    if resource_type in indexed_resource_types():
+        entry["searchInclude"] = sorted(
+            f"{resource_type}:{p.name}" for p in parameters_for(resource_type).values() if p.type == "reference"
+        )
+        entry["searchRevInclude"] = ["*"]
+    if resource_type == "Patient":
+        entry["operation"] = [
+            {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+            {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"},
+        ]
+    if resource_type == "Group":
+        entry["operation"] = [
+            {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}
+        ]
+    return entry
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    supported_modifiers = {t: sorted(m - UNSUPPORTED_MODIFIERS) for t, m in MODIFIERS_BY_TYPE.items()}
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-23",
+        "publisher": "JoinedUp",
+        "kind": "instance",
+        "software": {"name": "JoinedUp", "version": __version__},
+        "implementation": {"description": "JoinedUp integrated health and social care record", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Search modifiers supported by type: "
+                + "; ".join(f"{t}: {', '.join(m) or 'none'}" for t, m in sorted(supported_modifiers.items())),
+                "resource": [_resource_entry(t) for t in sorted(R4_RESOURCE_TYPES - NOT_STORED)],
+                "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
+                "searchParam": [
+                    {"name": n, "type": t}
+                    for n, t in (
+                        ("_count", "number"),
+                        ("_offset", "number"),
+                        ("_sort", "string"),
+                        ("_total", "token"),
+                        ("_summary", "token"),
+                        ("_elements", "string"),
+                        ("_include", "string"),
+                        ("_revinclude", "string"),
+                        ("_has", "string"),
+                    )
+                ],
+                "operation": [
+                    {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
+                ],
+            }
+        ],
+    }
+
+
+@router.get("/metadata")
+async def metadata(request: Request) -> Response:
+    return fhir_response(capability_statement(services(request).settings.fhir_base))

@@ -1,0 +1,52 @@
+"""Build the ASGI app from Settings: the FHIR API at /fhir (the web pages join it in the web app issue)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import RedirectResponse, Response
+
+from joinedup import __version__
+from joinedup.access.gate import AccessGate
+from joinedup.api import capability, export_routes, resource_routes, search_routes
+from joinedup.api.deps import Services
+from joinedup.api.limits import BodyLimitMiddleware
+from joinedup.api.outcome import install_error_handlers
+from joinedup.settings import Settings
+from joinedup.store.engine import make_engine
+from joinedup.store.export import ExportJobs
+from joinedup.store.fhir_store import FhirStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    store = FhirStore(make_engine(settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.engine.dispose()
+
+    app = FastAPI(
+        title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
+    )
+    app.state.services = Services(settings=settings, gate=AccessGate(store))
+    app.state.exports = ExportJobs(store, settings.export_dir)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    install_error_handlers(app)
+    app.include_router(capability.router, prefix="/fhir")
+    app.include_router(export_routes.router, prefix="/fhir")
+    app.include_router(search_routes.router, prefix="/fhir")
+    app.include_router(resource_routes.router, prefix="/fhir")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> Response:
+        return RedirectResponse("/fhir/metadata")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

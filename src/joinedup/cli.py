@@ -1,0 +1,119 @@
+"""The `joinedup` command. Thin: each command parses its options and calls a service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from joinedup.settings import Settings
+
+app = typer.Typer(
+    help="JoinedUp: integrated health and social care records for a place.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr and a non-zero exit: how every command reports bad input."""
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply the schema migrations to the configured database (JOINEDUP_DATABASE_URL)."""
+    from joinedup.store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"Database at revision {revision}.")
+
+
+@app.command("load")
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Bundle .json files, .ndjson files, or folders of them")],
+    workers: Annotated[int, typer.Option(help="Processes that validate and index in parallel")] = 2,
+) -> None:
+    """Load FHIR Bundles and bulk ndjson into the store: idempotent, resumable, rejects reported at the end."""
+    from joinedup.store.bulk_load import Loader, discover
+    from joinedup.store.engine import make_engine
+    from joinedup.store.fhir_store import FhirStore
+    from joinedup.store.migrate import upgrade
+
+    settings = Settings()
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"no such file or folder: {', '.join(missing)}")
+    upgrade(settings.database_url)
+    files = discover(paths)
+    total = sum(p.stat().st_size for p in files)
+    store = FhirStore(make_engine(settings.database_url))
+    columns = (TextColumn("[bold]Loading"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("load", total=total)
+        report = Loader(store, workers=workers).load(files, lambda done: progress.advance(task, done))
+    store.engine.dispose()
+    console.print(
+        f"Loaded {report.files} files: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.rejected)} rejected."
+    )
+    for reject in report.rejected:
+        console.print(f"  rejected {reject.where}: {reject.reason}", highlight=False, soft_wrap=True)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings: 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+) -> None:
+    """Serve the web app and the FHIR API."""
+    import uvicorn
+
+    from joinedup.store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    uvicorn.run(
+        "joinedup.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command("demo")
+def demo(
+    people: Annotated[int | None, typer.Option(help="Residents in the demo place (default 2,000)")] = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve once loaded")] = True,
+) -> None:
+    """Build the demo place, load it and serve it on http://127.0.0.1:8000."""
+    from joinedup.demo import build_demo
+
+    settings = Settings()
+    build_demo(settings, people or settings.demo_people, console)
+    if serve_after:
+        console.print(f"Serving JoinedUp on {settings.base_url} (FHIR API at {settings.fhir_base}).")
+        serve(None, None, 1)
+
+
+def _register_optional_commands() -> None:
+    from joinedup.synth.command import synth
+
+    app.command("synth")(synth)
+
+
+_register_optional_commands()

@@ -1,0 +1,61 @@
+"""The demo place: generate a small borough (once per size and seed), migrate, load it, ready to serve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from joinedup.settings import Settings
+from joinedup.store.bulk_load import Loader, discover
+from joinedup.store.engine import make_engine
+from joinedup.store.fhir_store import FhirStore
+from joinedup.store.migrate import upgrade
+
+DEMO_SEED = 1
+
+
+def _generated(place_dir: Path, people: int) -> bool:
+    manifest = place_dir / "manifest.json"
+    if not manifest.is_file():
+        return False
+    described = json.loads(manifest.read_text())
+    config = described.get("config", {})
+    return bool(config.get("people") == people and config.get("seed") == DEMO_SEED)
+
+
+def generate(place_dir: Path, people: int, console: Console) -> None:
+    from joinedup.synth.command import SynthConfig, generate_place
+
+    columns = (TextColumn("[bold]Generating the place"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("synth", total=people)
+        generate_place(
+            place_dir,
+            SynthConfig(people=people, seed=DEMO_SEED),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+def build_demo(settings: Settings, people: int, console: Console) -> None:
+    place_dir = settings.demo_dir / f"place-{people}-seed{DEMO_SEED}"
+    if not _generated(place_dir, people):
+        generate(place_dir, people, console)
+    upgrade(settings.database_url)
+    files = discover([place_dir / "feeds"])
+    store = FhirStore(make_engine(settings.database_url))
+    columns = (TextColumn("[bold]Loading the place"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("load", total=sum(p.stat().st_size for p in files))
+        report = Loader(store).load(files, lambda done: progress.advance(task, done))
+    store.engine.dispose()
+    console.print(
+        f"The demo place: {report.created} resources created, {report.unchanged} already loaded, "
+        f"{len(report.rejected)} rejected."
+    )
+    console.print(
+        "Demo sign-in: this is a development deployment, so the API answers as the development "
+        "administrator; named demo users for each role arrive with the sign-in work."
+    )

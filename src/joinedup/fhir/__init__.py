@@ -1,0 +1,1 @@
+"""Pure FHIR R4 rules: resource types, search parameters, validation, references. No I/O here."""

@@ -1,0 +1,1 @@
+"""The one store: versioned FHIR resources, their search index, history, bulk load and export."""

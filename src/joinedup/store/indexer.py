@@ -1,0 +1,168 @@
+"""Extract the search index rows of one resource from the R4 search parameter table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from joinedup.fhir import dates
+from joinedup.fhir.numbers import number_range
+from joinedup.fhir.paths import values_at
+from joinedup.fhir.references import parse_reference
+from joinedup.fhir.search_parameters import SearchParameter, parameters_for
+from joinedup.fhir.text import fold
+
+IndexRows = dict[str, list[dict[str, Any]]]
+_STRING_PARTS = (
+    "family",
+    "given",
+    "prefix",
+    "suffix",
+    "text",
+    "line",
+    "city",
+    "district",
+    "state",
+    "postalCode",
+    "country",
+)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):  # HumanName, Address: every part is searchable
+        for part in _STRING_PARTS:
+            item = value.get(part)
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, list):
+                yield from (i for i in item if isinstance(i, str))
+
+
+def _tokens(value: Any) -> Iterator[tuple[str, str, str | None]]:
+    """(system, code, text) for each coding, identifier, contact point or code."""
+    if isinstance(value, bool):
+        yield "", "true" if value else "false", None
+    elif isinstance(value, str):
+        yield "", value, None
+    elif isinstance(value, dict):
+        if "coding" in value or ("text" in value and "value" not in value and "code" not in value):
+            text = value.get("text")
+            for coding in value.get("coding") or []:
+                if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+                    display = coding.get("display") or text
+                    yield coding.get("system") or "", coding["code"], fold(display) if display else None
+            if isinstance(text, str) and not value.get("coding"):
+                yield "", "", fold(text)
+        elif isinstance(value.get("code"), str):  # Coding
+            display = value.get("display")
+            yield value.get("system") or "", value["code"], fold(display) if display else None
+        elif isinstance(value.get("value"), str):  # Identifier, ContactPoint
+            type_text = (value.get("type") or {}).get("text") if isinstance(value.get("type"), dict) else None
+            yield value.get("system") or "", value["value"], fold(type_text) if type_text else None
+
+
+def _date_ranges(value: Any) -> Iterator[tuple[int, int]]:
+    if isinstance(value, str):
+        try:
+            yield dates.parse_range(value)
+        except ValueError:
+            return
+    elif isinstance(value, dict):
+        if "start" in value or "end" in value:  # Period: an open end stretches to the edge of time
+            low = dates.parse_range(value["start"])[0] if isinstance(value.get("start"), str) else dates.MIN_MICROS
+            high = dates.parse_range(value["end"])[1] if isinstance(value.get("end"), str) else dates.MAX_MICROS
+            yield low, high
+        for event in value.get("event") or []:  # Timing
+            yield from _date_ranges(event)
+
+
+def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[dict[str, Any]]:
+    if isinstance(value, str):  # canonical
+        yield {"target_type": None, "target_id": None, "url": value, "ident_system": None, "ident_value": None}
+        return
+    if not isinstance(value, dict):
+        return
+    identifier = value.get("identifier") if isinstance(value.get("identifier"), dict) else {}
+    reference = value.get("reference")
+    parsed = parse_reference(reference) if isinstance(reference, str) else None
+    if parsed is not None and parameter.targets and parsed.resource_type not in parameter.targets:
+        return
+    if parsed is None and not identifier and not isinstance(reference, str):
+        return
+    if isinstance(reference, str) and reference.startswith("#"):
+        return
+    yield {
+        "target_type": parsed.resource_type if parsed and parsed.base is None else None,
+        "target_id": parsed.resource_id if parsed and parsed.base is None else None,
+        "url": reference if parsed is None or parsed.base is not None else None,
+        "ident_system": identifier.get("system"),
+        "ident_value": identifier.get("value"),
+    }
+
+
+def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    kind = parameter.type
+    if kind == "string":
+        for text in _strings(value):
+            yield "string", {"value": fold(text), "exact": text}
+    elif kind == "token" or (kind == "special" and parameter.name == "deceased"):
+        if parameter.name == "deceased" and isinstance(value, str):
+            value = True  # a deceasedDateTime means the person has died
+        for system, code, text in _tokens(value):
+            yield "token", {"system": system, "code": code, "text": text}
+    elif kind == "reference":
+        for row in _reference_rows(value, parameter):
+            yield "reference", row
+    elif kind == "date":
+        for low, high in _date_ranges(value):
+            yield "date", {"low": low, "high": high}
+    elif kind == "number":
+        found = number_range(value)
+        if found:
+            yield "number", {"value": found[0], "low": found[1], "high": found[2]}
+    elif kind == "quantity" and isinstance(value, dict):
+        found = number_range(value.get("value"))
+        if found:
+            system = value.get("system") or ""
+            code = value.get("code") or value.get("currency") or ""
+            yield (
+                "quantity",
+                {
+                    "value": found[0],
+                    "low": found[1],
+                    "high": found[2],
+                    "system": system,
+                    "code": code,
+                    "unit": value.get("unit"),
+                },
+            )
+    elif kind == "uri" and isinstance(value, str):
+        yield "uri", {"value": value}
+
+
+def index_rows(resource: dict[str, Any]) -> IndexRows:
+    """Every index row of the resource, grouped by index table kind, without the resource's pk."""
+    resource_type = resource["resourceType"]
+    rows: IndexRows = {}
+    for parameter in parameters_for(resource_type).values():
+        if parameter.type == "composite" or parameter.name == "_lastUpdated":
+            continue  # _lastUpdated is the store's to set: the writers add it with the version
+        seen: set[tuple[Any, ...]] = set()
+        for path in parameter.paths:
+            for value in values_at(resource, path):
+                for kind, row in _rows_for(parameter, value):
+                    key = (kind, *row.values())
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    row["param"] = parameter.name
+                    row["resource_type"] = resource_type
+                    rows.setdefault(kind, []).append(row)
+    return rows
+
+
+def last_updated_row(resource_type: str, moment: int) -> dict[str, Any]:
+    """The _lastUpdated index row of a version written at `moment` (an instant: low and high are equal)."""
+    return {"resource_type": resource_type, "param": "_lastUpdated", "low": moment, "high": moment}

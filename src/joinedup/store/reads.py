@@ -1,0 +1,270 @@
+"""Read paths: read, vread, search (with includes), history, $everything — each under the asker's visibility."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, func, or_, select, union
+
+from joinedup.fhir.errors import Gone, NotFound
+from joinedup.fhir.search_request import IncludeSpec, SearchRequest
+
+from .context import StoreContext
+from .results import HistoryPage, SearchPage, Version
+from .schema import idx_reference, resource_versions, resources
+from .search_compiler import count_query, live_rows, matching, page_query
+
+MAX_INCLUDE_ROUNDS = 4  # :iterate stops here, so a cycle of references cannot run away
+MAX_INCLUDED = 5000
+
+
+def _visible(ctx: StoreContext, row: FromClause) -> list[ColumnElement[bool]]:
+    gate = ctx.visibility.condition(row)
+    return [] if gate is None else [gate]
+
+
+def read_current(conn: Connection, ctx: StoreContext, resource_type: str, resource_id: str) -> Version:
+    row = resources.alias("r")
+    found = conn.execute(
+        select(row.c.version_id, row.c.last_updated, row.c.deleted, row.c.content).where(
+            row.c.resource_type == resource_type, row.c.id == resource_id, *_visible(ctx, row)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"{resource_type}/{resource_id} is not known")
+    if found.deleted:
+        raise Gone(f"{resource_type}/{resource_id} was deleted (version {found.version_id})")
+    return Version(resource_type, resource_id, found.version_id, found.last_updated, False, orjson.loads(found.content))
+
+
+def read_version(conn: Connection, ctx: StoreContext, resource_type: str, resource_id: str, version_id: int) -> Version:
+    row = resources.alias("r")
+    found = conn.execute(
+        select(
+            resource_versions.c.last_updated,
+            resource_versions.c.deleted,
+            resource_versions.c.content,
+            resource_versions.c.method,
+        )
+        .select_from(resource_versions.join(row, row.c.pk == resource_versions.c.resource_pk))
+        .where(
+            row.c.resource_type == resource_type,
+            row.c.id == resource_id,
+            resource_versions.c.version_id == version_id,
+            *_visible(ctx, row),
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
+    if found.deleted:
+        raise Gone(f"Version {version_id} of {resource_type}/{resource_id} records its deletion")
+    return Version(
+        resource_type, resource_id, version_id, found.last_updated, False, orjson.loads(found.content), found.method
+    )
+
+
+def search(
+    conn: Connection,
+    ctx: StoreContext,
+    request: SearchRequest,
+    extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
+) -> SearchPage:
+    row, conditions = matching(request, ctx.visibility, extra)
+    total: int | None = None
+    if request.total != "none" or request.summary == "count":
+        total = conn.execute(count_query(row, conditions)).scalar_one()
+    if request.summary == "count" or request.count == 0:
+        return SearchPage([], [], total, has_next=False)
+    fetch = replace(request, count=request.count + 1)
+    rows = conn.execute(page_query(fetch, row, conditions)).all()
+    has_next = len(rows) > request.count
+    rows = rows[: request.count]
+    matches = [orjson.loads(r.content) for r in rows]
+    included = _includes(conn, ctx, request, [(r.pk, r.resource_type, r.id) for r in rows])
+    return SearchPage(matches, included, total, has_next)
+
+
+def _includes(
+    conn: Connection, ctx: StoreContext, request: SearchRequest, page: list[tuple[int, str, str]]
+) -> list[dict[str, Any]]:
+    seen = {pk for pk, _, _ in page}
+    found: list[dict[str, Any]] = []
+    frontier = page
+    for round_number in range(MAX_INCLUDE_ROUNDS):
+        specs = [s for s in request.includes if round_number == 0 or s.iterate]
+        revs = [s for s in request.revincludes if round_number == 0 or s.iterate]
+        if not frontier or not (specs or revs) or len(found) >= MAX_INCLUDED:
+            break
+        rows = [r for s in specs for r in _forward(conn, ctx, s, frontier)]
+        rows += [r for s in revs for r in _reverse(conn, ctx, s, frontier)]
+        frontier = []
+        for pk, resource_type, resource_id, content in rows:
+            if pk in seen:
+                continue
+            seen.add(pk)
+            frontier.append((pk, resource_type, resource_id))
+            found.append(orjson.loads(content))
+    return found[:MAX_INCLUDED]
+
+
+def _forward(
+    conn: Connection, ctx: StoreContext, spec: IncludeSpec, sources: Sequence[tuple[int, str, str]]
+) -> list[Any]:
+    source_pks = [pk for pk, resource_type, _ in sources if resource_type == spec.source_type]
+    if not source_pks:
+        return []
+    target = resources.alias("t")
+    conditions = [idx_reference.c.resource_pk.in_(source_pks), *live_rows(target, spec.target_type, ctx.visibility)]
+    if spec.parameter is not None:
+        conditions.append(idx_reference.c.param == spec.parameter.name)
+    query = (
+        select(target.c.pk, target.c.resource_type, target.c.id, target.c.content)
+        .distinct()
+        .select_from(
+            idx_reference.join(
+                target,
+                and_(target.c.resource_type == idx_reference.c.target_type, target.c.id == idx_reference.c.target_id),
+            )
+        )
+        .where(*conditions)
+    )
+    return list(conn.execute(query).all())
+
+
+def _reverse(
+    conn: Connection, ctx: StoreContext, spec: IncludeSpec, targets: Sequence[tuple[int, str, str]]
+) -> list[Any]:
+    by_type: dict[str, list[str]] = {}
+    for _, resource_type, resource_id in targets:
+        if spec.target_type is None or spec.target_type == resource_type:
+            by_type.setdefault(resource_type, []).append(resource_id)
+    if not by_type:
+        return []
+    source = resources.alias("s")
+    pointing = or_(
+        *(and_(idx_reference.c.target_type == t, idx_reference.c.target_id.in_(ids)) for t, ids in by_type.items())
+    )
+    conditions = [
+        pointing,
+        idx_reference.c.resource_type == spec.source_type,
+        *live_rows(source, spec.source_type, ctx.visibility),
+    ]
+    if spec.parameter is not None:
+        conditions.append(idx_reference.c.param == spec.parameter.name)
+    query = (
+        select(source.c.pk, source.c.resource_type, source.c.id, source.c.content)
+        .distinct()
+        .select_from(idx_reference.join(source, source.c.pk == idx_reference.c.resource_pk))
+        .where(*conditions)
+    )
+    return list(conn.execute(query).all())
+
+
+def history(
+    conn: Connection,
+    ctx: StoreContext,
+    resource_type: str | None,
+    resource_id: str | None,
+    since: int | None,
+    count: int,
+    offset: int,
+) -> HistoryPage:
+    """Versions newest first: of one resource, of a type, or of the whole system."""
+    row = resources.alias("r")
+    versions = resource_versions
+    conditions: list[ColumnElement[bool]] = list(_visible(ctx, row))
+    if resource_type is not None:
+        conditions.append(versions.c.resource_type == resource_type)
+    if resource_id is not None:
+        conditions.append(versions.c.id == resource_id)
+    if since is not None:
+        conditions.append(versions.c.last_updated >= since)
+    joined = versions.join(row, row.c.pk == versions.c.resource_pk)
+    if resource_id is not None and resource_type is not None:
+        exists_now = conn.execute(
+            select(row.c.pk).where(row.c.resource_type == resource_type, row.c.id == resource_id, *_visible(ctx, row))
+        ).first()
+        if exists_now is None:
+            raise NotFound(f"{resource_type}/{resource_id} is not known")
+    total = conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        select(
+            versions.c.resource_type,
+            versions.c.id,
+            versions.c.version_id,
+            versions.c.last_updated,
+            versions.c.deleted,
+            versions.c.content,
+            versions.c.method,
+        )
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(versions.c.last_updated.desc(), versions.c.resource_pk.desc(), versions.c.version_id.desc())
+        .limit(count + 1)
+        .offset(offset)
+    ).all()
+    page = [
+        Version(
+            r.resource_type,
+            r.id,
+            r.version_id,
+            r.last_updated,
+            r.deleted,
+            orjson.loads(r.content) if r.content is not None else None,
+            r.method,
+        )
+        for r in rows[:count]
+    ]
+    return HistoryPage(page, total, has_next=len(rows) > count)
+
+
+def everything(
+    conn: Connection,
+    ctx: StoreContext,
+    patient_ids: Sequence[str],
+    since: int | None,
+    types: Sequence[str] | None,
+    count: int,
+    offset: int,
+) -> SearchPage:
+    """Patient/$everything: the patients, every resource that refers to them, and what those refer to."""
+    compartment = select(idx_reference.c.resource_pk).where(
+        idx_reference.c.target_type == "Patient", idx_reference.c.target_id.in_(list(patient_ids))
+    )
+    patients = select(resources.c.pk).where(
+        resources.c.resource_type == "Patient", resources.c.id.in_(list(patient_ids))
+    )
+    outward = idx_reference.alias("o")
+    referenced_row = resources.alias("ref")
+    referenced = (
+        select(referenced_row.c.pk)
+        .select_from(
+            outward.join(
+                referenced_row,
+                and_(
+                    referenced_row.c.resource_type == outward.c.target_type, referenced_row.c.id == outward.c.target_id
+                ),
+            )
+        )
+        .where(outward.c.resource_pk.in_(compartment), referenced_row.c.resource_type != "Patient")
+    )
+    members = union(patients, compartment, referenced).subquery()
+    row = resources.alias("r")
+    conditions = [row.c.pk.in_(select(members.c[0])), *live_rows(row, None, ctx.visibility)]
+    if since is not None:
+        conditions.append(row.c.last_updated >= since)
+    if types:
+        conditions.append(row.c.resource_type.in_(list(types)))
+    total = conn.execute(select(func.count()).select_from(row).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        select(row.c.content)
+        .where(*conditions)
+        .order_by((row.c.resource_type != "Patient").asc(), row.c.resource_type, row.c.pk)
+        .limit(count + 1)
+        .offset(offset)
+    ).all()
+    matches = [orjson.loads(r.content) for r in rows[:count]]
+    return SearchPage(matches, [], total, has_next=len(rows) > count)

@@ -1,0 +1,148 @@
+"""Compile a parsed search into one SQL query (SQLAlchemy Core), with the access gate's condition inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement as Col
+
+from joinedup.fhir.search_parameters import parameters_for
+from joinedup.fhir.search_request import ChainCriterion, Criterion, HasCriterion, ParamCriterion, SearchRequest, SortKey
+
+from .context import Visibility
+from .schema import INDEX_TABLES, idx_reference, resources
+from .search_conditions import index_kind, param_condition
+
+
+def live_rows(resource_row: FromClause, resource_type: str | None, visibility: Visibility) -> list[ColumnElement[bool]]:
+    """Conditions every returned resource meets: the type, not deleted, and visible to the asker."""
+    conditions: list[ColumnElement[bool]] = [resource_row.c.deleted.is_(False)]
+    if resource_type is not None:
+        conditions.insert(0, resource_row.c.resource_type == resource_type)
+    gate = visibility.condition(resource_row)
+    if gate is not None:
+        conditions.append(gate)
+    return conditions
+
+
+def criterion_condition(criterion: Criterion, resource_row: FromClause, visibility: Visibility) -> ColumnElement[bool]:
+    if isinstance(criterion, ParamCriterion):
+        return param_condition(criterion, resource_row)
+    if isinstance(criterion, ChainCriterion):
+        return _chain_condition(criterion, resource_row, visibility)
+    return _has_condition(criterion, resource_row, visibility)
+
+
+def _chain_condition(
+    criterion: ChainCriterion, resource_row: FromClause, visibility: Visibility
+) -> ColumnElement[bool]:
+    target = resources.alias()
+    link = idx_reference.alias()
+    matching_targets = select(target.c.id).where(
+        *live_rows(target, criterion.target_type, visibility),
+        criterion_condition(criterion.inner, target, visibility),
+    )
+    return exists(
+        select(literal(1))
+        .select_from(link)
+        .where(
+            link.c.resource_pk == resource_row.c.pk,
+            link.c.param == criterion.reference.name,
+            link.c.target_type == criterion.target_type,
+            link.c.target_id.in_(matching_targets),
+        )
+    )
+
+
+def _has_condition(criterion: HasCriterion, resource_row: FromClause, visibility: Visibility) -> ColumnElement[bool]:
+    source = resources.alias()
+    link = idx_reference.alias()
+    return exists(
+        select(literal(1))
+        .select_from(link.join(source, source.c.pk == link.c.resource_pk))
+        .where(
+            link.c.target_id == resource_row.c.id,
+            link.c.target_type == resource_row.c.resource_type,
+            link.c.param == criterion.reference.name,
+            link.c.resource_type == criterion.source_type,
+            *live_rows(source, criterion.source_type, visibility),
+            criterion_condition(criterion.inner, source, visibility),
+        )
+    )
+
+
+def compartment_condition(resource_type: str, patient_id: str, resource_row: FromClause) -> ColumnElement[bool]:
+    """The resource is in Patient/patient_id's compartment: one of its Patient references points there."""
+    if resource_type == "Patient":
+        return resource_row.c.id == patient_id
+    names = [p.name for p in parameters_for(resource_type).values() if p.type == "reference" and "Patient" in p.targets]
+    link = idx_reference.alias()
+    return exists(
+        select(literal(1))
+        .select_from(link)
+        .where(
+            link.c.resource_pk == resource_row.c.pk,
+            link.c.target_type == "Patient",
+            link.c.target_id == patient_id,
+            link.c.param.in_(names),
+        )
+    )
+
+
+def _sort_expression(key: SortKey, resource_row: FromClause) -> Col[object]:
+    parameter = key.parameter
+    if parameter.name == "_id":
+        return resource_row.c.id
+    if parameter.name == "_lastUpdated":
+        return resource_row.c.last_updated
+    table = INDEX_TABLES[index_kind(parameter)].alias()
+    column = {
+        "string": "value",
+        "token": "code",
+        "date": "high" if key.descending else "low",
+        "number": "value",
+        "quantity": "value",
+        "uri": "value",
+    }[index_kind(parameter)]
+    aggregate = func.max if key.descending else func.min
+    return (
+        select(aggregate(table.c[column]))
+        .where(table.c.resource_pk == resource_row.c.pk, table.c.param == parameter.name)
+        .scalar_subquery()
+    )
+
+
+def matching(
+    request: SearchRequest,
+    visibility: Visibility,
+    extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
+) -> tuple[FromClause, list[ColumnElement[bool]]]:
+    """The resources alias and the full WHERE of a search, shared by the page and the count."""
+    row = resources.alias("r")
+    conditions = live_rows(row, request.resource_type, visibility)
+    conditions += [criterion_condition(c, row, visibility) for c in request.criteria]
+    if extra is not None:
+        conditions.append(extra(row))
+    return row, conditions
+
+
+def page_query(
+    request: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
+) -> Select[tuple[object, ...]]:
+    ordering: list[Col[object]] = []
+    for key in request.sort:
+        expression = _sort_expression(key, row)
+        ordering.append(expression.desc().nulls_last() if key.descending else expression.asc().nulls_last())
+    ordering.append(row.c.pk.asc())
+    return (
+        select(row.c.pk, row.c.resource_type, row.c.id, row.c.content)
+        .where(and_(*conditions))
+        .order_by(*ordering)
+        .limit(request.count)
+        .offset(request.offset)
+    )
+
+
+def count_query(row: FromClause, conditions: list[ColumnElement[bool]]) -> Select[tuple[int]]:
+    return select(func.count()).select_from(row).where(and_(*conditions))

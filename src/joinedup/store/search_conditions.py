@@ -1,0 +1,216 @@
+"""SQL conditions for one search criterion, by parameter type (R4 search semantics, identical on both databases)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, FromClause, and_, exists, false, literal, not_, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement as Col
+
+from joinedup.fhir import dates
+from joinedup.fhir.errors import InvalidRequest
+from joinedup.fhir.numbers import number_range
+from joinedup.fhir.search_parameters import SearchParameter
+from joinedup.fhir.search_request import ParamCriterion, SearchValue
+from joinedup.fhir.text import fold
+
+from .schema import INDEX_TABLES
+
+_TOP = "\U0010ffff"  # sorts after every character byte-wise: the upper bound of a prefix range
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix_range(column: Col[str], prefix: str) -> ColumnElement[bool]:
+    return and_(column >= prefix, column < prefix + _TOP)
+
+
+def _exists_in(
+    kind: str,
+    resource_row: FromClause,
+    parameter: SearchParameter,
+    match: Callable[[FromClause], ColumnElement[bool]] | None,
+) -> ColumnElement[bool]:
+    table = INDEX_TABLES[kind]
+    conditions = [
+        table.c.resource_pk == resource_row.c.pk,
+        table.c.param == parameter.name,
+        table.c.resource_type == resource_row.c.resource_type,
+    ]
+    if match is not None:
+        conditions.append(match(table))
+    return exists(select(literal(1)).select_from(table).where(*conditions))
+
+
+def _string(table: FromClause, value: SearchValue, modifier: str | None) -> ColumnElement[bool]:
+    if modifier == "exact":
+        return table.c.exact == value.text
+    folded = fold(value.text)
+    if modifier == "contains":
+        return table.c.value.like(f"%{_like_escape(folded)}%", escape="\\")
+    return prefix_range(table.c.value, folded)
+
+
+def _token(table: FromClause, value: SearchValue, modifier: str | None) -> ColumnElement[bool]:
+    if modifier == "text":
+        return table.c.text.like(f"%{_like_escape(fold(value.text))}%", escape="\\")
+    if "|" not in value.text:
+        return table.c.code == value.text
+    system, _, code = value.text.partition("|")
+    if code == "":
+        return table.c.system == system
+    return and_(table.c.system == system, table.c.code == code)
+
+
+def _reference(
+    table: FromClause, value: SearchValue, modifier: str | None, parameter: SearchParameter
+) -> ColumnElement[bool]:
+    text = value.text
+    if modifier == "identifier":
+        system, bar, ident = text.partition("|")
+        if not bar:
+            return table.c.ident_value == text
+        return (
+            and_(table.c.ident_system == system, table.c.ident_value == ident)
+            if ident
+            else (table.c.ident_system == system)
+        )
+    if text.startswith(("http://", "https://", "urn:")):
+        return table.c.url == text.split("|")[0] if "/_history/" not in text else table.c.url == text
+    parts = text.split("/")
+    if len(parts) >= 2 and parts[0][:1].isupper():
+        return and_(table.c.target_type == parts[0], table.c.target_id == parts[1])
+    if modifier is not None:  # :Patient
+        return and_(table.c.target_type == modifier, table.c.target_id == text)
+    if parameter.targets and len(parameter.targets) == 1:
+        return and_(table.c.target_type == parameter.targets[0], table.c.target_id == text)
+    return table.c.target_id == text
+
+
+def _search_range(value: SearchValue, name: str) -> tuple[int, int]:
+    try:
+        return dates.parse_range(value.text)
+    except ValueError:
+        raise InvalidRequest(f"'{value.text}' is not a valid date in '{name}'", location=name) from None
+
+
+def _date(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
+    low, high = _search_range(value, name)
+    lo, hi = table.c.low, table.c.high
+    match value.prefix:
+        case "eq":
+            return and_(lo >= low, hi <= high)
+        case "ne":
+            return or_(lo < low, hi > high)
+        case "gt":
+            return hi > high
+        case "lt":
+            return lo < low
+        case "ge":
+            return hi >= low
+        case "le":
+            return lo <= high
+        case "sa":
+            return lo > high
+        case "eb":
+            return hi < low
+        case _:  # ap: within 10% of the gap between the value and now, at least a day (R4 leaves this to us)
+            now = dates.micros(datetime.now(UTC))
+            margin = max(abs(now - low) // 10, 86_400_000_000)
+            return and_(hi >= low - margin, lo <= high + margin)
+
+
+def _parse_number(text: str, name: str) -> tuple[float, float, float]:
+    found = number_range(text)
+    if found is None:
+        raise InvalidRequest(f"'{text}' is not a valid number in '{name}'", location=name)
+    return found
+
+
+def _ordered(column: Col[float], value: float, low: float, high: float, prefix: str) -> ColumnElement[bool]:
+    match prefix:
+        case "eq":
+            return and_(column >= low, column < high)
+        case "ne":
+            return or_(column < low, column >= high)
+        case "gt" | "sa":
+            return column > value
+        case "lt" | "eb":
+            return column < value
+        case "ge":
+            return column >= value
+        case "le":
+            return column <= value
+        case _:  # ap: within 10% (R4's recommendation)
+            margin = abs(value) * 0.1
+            return and_(column >= value - margin, column <= value + margin)
+
+
+def _quantity(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
+    number_text, _, rest = value.text.partition("|")
+    number, low, high = _parse_number(number_text, name)
+    condition = _ordered(table.c.value, number, low, high, value.prefix)
+    if rest:
+        system, bar, code = rest.partition("|")
+        if not bar:
+            code, system = system, ""
+        if system:
+            condition = and_(condition, table.c.system == system)
+        if code:
+            condition = and_(
+                condition, or_(table.c.code == code, table.c.unit == code) if not system else table.c.code == code
+            )
+    return condition
+
+
+def _value_match(
+    parameter: SearchParameter, modifier: str | None, value: SearchValue, key: str
+) -> Callable[[FromClause], ColumnElement[bool]]:
+    kind = "token" if parameter.type == "special" else parameter.type
+    if kind == "string":
+        return lambda t: _string(t, value, modifier)
+    if kind == "token":
+        return lambda t: _token(t, value, modifier)
+    if kind == "reference":
+        return lambda t: _reference(t, value, modifier, parameter)
+    if kind == "date":
+        return lambda t: _date(t, value, key)
+    if kind == "number":
+        number, low, high = _parse_number(value.text, key)
+        return lambda t: _ordered(t.c.value, number, low, high, value.prefix)
+    if kind == "quantity":
+        return lambda t: _quantity(t, value, key)
+    if kind == "uri":
+        if modifier == "below":
+            return lambda t: prefix_range(t.c.value, value.text)
+        return lambda t: t.c.value == value.text
+    raise InvalidRequest(f"Search parameter '{parameter.name}' of type {parameter.type} is not supported", location=key)
+
+
+def index_kind(parameter: SearchParameter) -> str:
+    return "token" if parameter.type == "special" else parameter.type
+
+
+def param_condition(criterion: ParamCriterion, resource_row: FromClause) -> ColumnElement[bool]:
+    """True for a resource row matching any of the criterion's values."""
+    parameter, modifier = criterion.parameter, criterion.modifier
+    key = parameter.name + (f":{modifier}" if modifier else "")
+    if parameter.name == "_id" and modifier is None:
+        return resource_row.c.id.in_([v.text for v in criterion.values])
+    kind = index_kind(parameter)
+    if kind not in INDEX_TABLES:
+        raise InvalidRequest(f"Search parameter '{parameter.name}' is not supported", location=key)
+    if modifier == "missing":
+        present = _exists_in(kind, resource_row, parameter, None)
+        wants_missing = [v.text == "true" for v in criterion.values]
+        return or_(*(not_(present) if missing else present for missing in wants_missing))
+    if modifier == "not":  # R4: matches resources with no value equal to the token, including none at all
+        matches = [_value_match(parameter, None, v, key) for v in criterion.values]
+        return not_(_exists_in(kind, resource_row, parameter, lambda t: or_(*(m(t) for m in matches))))
+    matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
+    if not matches:
+        return false()
+    return _exists_in(kind, resource_row, parameter, lambda t: or_(*(m(t) for m in matches)) if matches else true())

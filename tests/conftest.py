@@ -1,0 +1,103 @@
+"""Fixtures that build real things: a migrated SQLite file and a real PostgreSQL server, a fresh database each.
+
+Every store test runs on both databases (the `database_url` fixture is parametrised). A migrated template is
+made once per session and per backend; each test gets its own copy, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from joinedup.app import create_app
+from joinedup.settings import Settings
+from joinedup.store.engine import make_engine
+from joinedup.store.fhir_store import FhirStore
+from joinedup.store.migrate import upgrade
+
+from .support.postgres_server import PostgresServer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared, or a skip with the reason when a fresh clone has none beside it."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared is absent ({path} not found): shared test material lives beside the project in CI")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    url = postgres_server.create_database("joinedup_template")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _clone_postgres(server: PostgresServer, template_url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    template = make_url(template_url).database
+    engine = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    engine.dispose()
+    return make_url(template_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "joinedup.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = _clone_postgres(server, request.getfixturevalue("postgres_template"))
+    yield url
+    server.drop_database(make_url(url).database or "")
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[FhirStore]:
+    fhir_store = FhirStore(make_engine(database_url))
+    yield fhir_store
+    fhir_store.engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, environment="test", export_dir=tmp_path / "exports", max_request_bytes=1024 * 1024
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
