@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
 .PHONY: demo test lint types unit bench lock clean
 
@@ -13,12 +14,16 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(INSTALLED)
 
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(ASSETS)
+
 ## The main job: build the demo place, load it, serve the web app and FHIR API on http://127.0.0.1:8000
-demo: $(INSTALLED)
+demo: $(INSTALLED) $(ASSETS)
 	$(BIN)/joinedup demo
 
 ## The whole test suite: lint, types, unit and integration tests on SQLite and a real PostgreSQL server
-test: $(INSTALLED)
+test: $(INSTALLED) $(ASSETS)
 	bash scripts/ensure-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy

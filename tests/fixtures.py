@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from joinedup.fhir.nhs_number import NHS_NUMBER_SYSTEM, complete
@@ -30,7 +31,7 @@ def patient(
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": pid,
-        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs or nhs_number(900000000 + abs(hash(pid)) % 99999)}],
+        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs or nhs_number(900000000 + zlib.crc32(pid.encode()) % 99999)}],
         "name": [{"family": family, "given": [given]}],
         "gender": gender,
         "birthDate": birth,

@@ -40,13 +40,20 @@ def content_hash(resource: dict[str, Any]) -> str:
 
 
 def stamp(resource: dict[str, Any], resource_id: str, version_id: int, last_updated: int) -> dict[str, Any]:
-    """Set the id and meta the server owns; returns the same dict."""
-    resource["id"] = resource_id
+    """Set the id and the meta the server owns, first in the object as FHIR writes them; returns the same dict."""
     meta = resource.get("meta")
-    meta = dict(meta) if isinstance(meta, dict) else {}
-    meta["versionId"] = str(version_id)
-    meta["lastUpdated"] = dates.format_instant(dates.from_micros(last_updated))
-    resource["meta"] = {"versionId": meta.pop("versionId"), "lastUpdated": meta.pop("lastUpdated"), **meta}
+    kept_meta = {k: v for k, v in meta.items() if k not in {"versionId", "lastUpdated"}} if isinstance(meta, dict) else {}
+    rest = {k: v for k, v in resource.items() if k not in {"resourceType", "id", "meta"}}
+    resource_type = resource["resourceType"]
+    resource.clear()
+    resource["resourceType"] = resource_type
+    resource["id"] = resource_id
+    resource["meta"] = {
+        "versionId": str(version_id),
+        "lastUpdated": dates.format_instant(dates.from_micros(last_updated)),
+        **kept_meta,
+    }
+    resource.update(rest)
     return resource
 
 
