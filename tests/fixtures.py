@@ -31,7 +31,9 @@ def patient(
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": pid,
-        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs or nhs_number(900000000 + zlib.crc32(pid.encode()) % 99999)}],
+        "identifier": [
+            {"system": NHS_NUMBER_SYSTEM, "value": nhs or nhs_number(900_000_000 + zlib.crc32(pid.encode()) % 99_999)}
+        ],
         "name": [{"family": family, "given": [given]}],
         "gender": gender,
         "birthDate": birth,

@@ -56,8 +56,8 @@ def _tokens(value: Any) -> Iterator[tuple[str, str, str | None]]:
             if isinstance(text, str) and not value.get("coding"):
                 yield "", "", fold(text)
         elif isinstance(value.get("code"), str):  # Coding
-            display = value.get("display")
-            yield value.get("system") or "", value["code"], fold(display) if display else None
+            coding_display = value.get("display")
+            yield value.get("system") or "", value["code"], fold(coding_display) if coding_display else None
         elif isinstance(value.get("value"), str):  # Identifier, ContactPoint
             type_text = (value.get("type") or {}).get("text") if isinstance(value.get("type"), dict) else None
             yield value.get("system") or "", value["value"], fold(type_text) if type_text else None
@@ -84,7 +84,8 @@ def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[dict[str
         return
     if not isinstance(value, dict):
         return
-    identifier = value.get("identifier") if isinstance(value.get("identifier"), dict) else {}
+    found_identifier = value.get("identifier")
+    identifier: dict[str, Any] = found_identifier if isinstance(found_identifier, dict) else {}
     reference = value.get("reference")
     parsed = parse_reference(reference) if isinstance(reference, str) else None
     if parsed is not None and parameter.targets and parsed.resource_type not in parameter.targets:
@@ -105,8 +106,8 @@ def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[dict[str
 def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     kind = parameter.type
     if kind == "string":
-        for text in _strings(value):
-            yield "string", {"value": fold(text), "exact": text}
+        for written in _strings(value):
+            yield "string", {"value": fold(written), "exact": written}
     elif kind == "token" or (kind == "special" and parameter.name == "deceased"):
         if parameter.name == "deceased" and isinstance(value, str):
             value = True  # a deceasedDateTime means the person has died

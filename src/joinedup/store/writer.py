@@ -30,6 +30,9 @@ class Written:
     changed: bool
 
 
+_SERVER_META = frozenset({"versionId", "lastUpdated"})
+
+
 def content_hash(resource: dict[str, Any]) -> str:
     """A hash of the content without the server-assigned meta, so that an identical re-load is recognised."""
     meta = resource.get("meta")
@@ -42,7 +45,7 @@ def content_hash(resource: dict[str, Any]) -> str:
 def stamp(resource: dict[str, Any], resource_id: str, version_id: int, last_updated: int) -> dict[str, Any]:
     """Set the id and the meta the server owns, first in the object as FHIR writes them; returns the same dict."""
     meta = resource.get("meta")
-    kept_meta = {k: v for k, v in meta.items() if k not in {"versionId", "lastUpdated"}} if isinstance(meta, dict) else {}
+    kept_meta = {k: v for k, v in (meta if isinstance(meta, dict) else {}).items() if k not in _SERVER_META}
     rest = {k: v for k, v in resource.items() if k not in {"resourceType", "id", "meta"}}
     resource_type = resource["resourceType"]
     resource.clear()

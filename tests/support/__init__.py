@@ -1,0 +1,1 @@
+"""Test support that starts real components (never mocks of our own)."""
