@@ -38,6 +38,7 @@ types: $(INSTALLED)
 ## Benchmarks: figures to docs/benchmarks.md beside their targets and a same-run baseline
 bench: $(INSTALLED)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-bench-tools.sh
 	$(BIN)/python -m benchmarks
 
 ## Re-pin every dependency after changing pyproject.toml

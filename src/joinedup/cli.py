@@ -108,12 +108,3 @@ def demo(
     if serve_after:
         console.print(f"Serving JoinedUp on {settings.base_url} (FHIR API at {settings.fhir_base}).")
         serve(None, None, 1)
-
-
-def _register_optional_commands() -> None:
-    from joinedup.synth.command import synth
-
-    app.command("synth")(synth)
-
-
-_register_optional_commands()
