@@ -16,7 +16,7 @@ from joinedup.store.fhir_store import Outcome
 from .body import parse_json, read_body, read_resource
 from .deps import access_context, prefer, services
 from .outcome import information
-from .responses import fhir_response, version_headers
+from .responses import FHIR_JSON, fhir_response, version_headers
 
 router = APIRouter()
 
@@ -102,7 +102,7 @@ async def read(resource_type: str, resource_id: str, request: Request) -> Respon
     headers.pop("Location")
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
-    return fhir_response(version.content, headers=headers)
+    return Response(content=version.raw, media_type=FHIR_JSON, headers=headers)
 
 
 @router.get("/{resource_type}/{resource_id}/_history/{version_id}")

@@ -10,7 +10,7 @@ import orjson
 from starlette.responses import Response
 
 from joinedup.fhir import dates
-from joinedup.store.results import Version
+from joinedup.store.results import SearchPage, Version
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 
@@ -101,3 +101,20 @@ def history_bundle(
     bundle["link"] = links
     bundle["entry"] = entries
     return bundle
+
+
+def searchset_bytes(base: str, page: SearchPage, links: list[dict[str, str]]) -> bytes:
+    """The searchset Bundle with each resource's stored JSON spliced in as it is: no parse, no re-serialise."""
+    parts = [b'{"resourceType":"Bundle","type":"searchset"']
+    if page.total is not None:
+        parts.append(b',"total":%d' % page.total)
+    parts.append(b',"link":' + orjson.dumps(links) + b',"entry":[')
+    entries = [(f, b"match") for f in page.found] + [(f, b"include") for f in page.found_included]
+    for index, (found, mode) in enumerate(entries):
+        full_url = orjson.dumps(f"{base}/{found.resource_type}/{found.id}")
+        parts.append(
+            b'%s{"fullUrl":%s,"resource":%s,"search":{"mode":"%s"}}'
+            % (b"," if index else b"", full_url, found.raw, mode)
+        )
+    parts.append(b"]}")
+    return b"".join(parts)

@@ -20,7 +20,7 @@ from joinedup.store.results import SearchPage
 from .body import read_body, read_resource
 from .deps import access_context, services
 from .outcome import outcome_of
-from .responses import fhir_response, history_bundle, page_links, searchset
+from .responses import FHIR_JSON, fhir_response, history_bundle, page_links, searchset, searchset_bytes
 
 router = APIRouter()
 
@@ -40,6 +40,8 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]]:
 def _searchset(request: Request, search: SearchRequest, page: SearchPage, path: str) -> Response:
     base = services(request).settings.fhir_base
     links = page_links(f"{base}/{path}", search.used, search.count, search.offset, page.has_next)
+    if search.summary is None and search.elements is None:
+        return Response(content=searchset_bytes(base, page, links), media_type=FHIR_JSON)
     matches = [shape(r, search.summary, search.elements) for r in page.matches]
     return fhir_response(searchset(base, matches, page.included, page.total, links))
 
@@ -164,7 +166,7 @@ async def everything(patient_id: str, request: Request) -> Response:
     base = services(request).settings.fhir_base
     kept = [(n, v) for n, v in pairs if n in {"_since", "_type"}]
     links = page_links(f"{base}/Patient/{patient_id}/$everything", kept, count, offset, page.has_next)
-    return fhir_response(searchset(base, page.matches, [], page.total, links))
+    return Response(content=searchset_bytes(base, page, links), media_type=FHIR_JSON)
 
 
 @router.get("/Patient/{patient_id}/{resource_type}")

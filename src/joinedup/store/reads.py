@@ -6,14 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Connection, FromClause, and_, func, or_, select, union
 
 from joinedup.fhir.errors import Gone, NotFound
 from joinedup.fhir.search_request import IncludeSpec, SearchRequest
 
 from .context import StoreContext
-from .results import HistoryPage, SearchPage, Version
+from .results import Found, HistoryPage, SearchPage, Version
 from .schema import idx_reference, resource_versions, resources
 from .search_compiler import count_query, live_rows, matching, page_query
 
@@ -37,7 +36,7 @@ def read_current(conn: Connection, ctx: StoreContext, resource_type: str, resour
         raise NotFound(f"{resource_type}/{resource_id} is not known")
     if found.deleted:
         raise Gone(f"{resource_type}/{resource_id} was deleted (version {found.version_id})")
-    return Version(resource_type, resource_id, found.version_id, found.last_updated, False, orjson.loads(found.content))
+    return Version(resource_type, resource_id, found.version_id, found.last_updated, False, found.content)
 
 
 def read_version(conn: Connection, ctx: StoreContext, resource_type: str, resource_id: str, version_id: int) -> Version:
@@ -61,9 +60,7 @@ def read_version(conn: Connection, ctx: StoreContext, resource_type: str, resour
         raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
     if found.deleted:
         raise Gone(f"Version {version_id} of {resource_type}/{resource_id} records its deletion")
-    return Version(
-        resource_type, resource_id, version_id, found.last_updated, False, orjson.loads(found.content), found.method
-    )
+    return Version(resource_type, resource_id, version_id, found.last_updated, False, found.content, found.method)
 
 
 def search(
@@ -82,16 +79,16 @@ def search(
     rows = conn.execute(page_query(fetch, row, conditions)).all()
     has_next = len(rows) > request.count
     rows = rows[: request.count]
-    matches = [orjson.loads(r.content) for r in rows]
+    matches = [Found(r.resource_type, r.id, r.content) for r in rows]
     included = _includes(conn, ctx, request, [(r.pk, r.resource_type, r.id) for r in rows])
     return SearchPage(matches, included, total, has_next)
 
 
 def _includes(
     conn: Connection, ctx: StoreContext, request: SearchRequest, page: list[tuple[int, str, str]]
-) -> list[dict[str, Any]]:
+) -> list[Found]:
     seen = {pk for pk, _, _ in page}
-    found: list[dict[str, Any]] = []
+    found: list[Found] = []
     frontier = page
     for round_number in range(MAX_INCLUDE_ROUNDS):
         specs = [s for s in request.includes if round_number == 0 or s.iterate]
@@ -106,7 +103,7 @@ def _includes(
                 continue
             seen.add(pk)
             frontier.append((pk, resource_type, resource_id))
-            found.append(orjson.loads(content))
+            found.append(Found(resource_type, resource_id, content))
     return found[:MAX_INCLUDED]
 
 
@@ -213,7 +210,7 @@ def history(
             r.version_id,
             r.last_updated,
             r.deleted,
-            orjson.loads(r.content) if r.content is not None else None,
+            r.content,
             r.method,
         )
         for r in rows[:count]
@@ -260,11 +257,11 @@ def everything(
         conditions.append(row.c.resource_type.in_(list(types)))
     total = conn.execute(select(func.count()).select_from(row).where(*conditions)).scalar_one()
     rows = conn.execute(
-        select(row.c.content)
+        select(row.c.resource_type, row.c.id, row.c.content)
         .where(*conditions)
         .order_by((row.c.resource_type != "Patient").asc(), row.c.resource_type, row.c.pk)
         .limit(count + 1)
         .offset(offset)
     ).all()
-    matches = [orjson.loads(r.content) for r in rows[:count]]
+    matches = [Found(r.resource_type, r.id, r.content) for r in rows[:count]]
     return SearchPage(matches, [], total, has_next=len(rows) > count)
