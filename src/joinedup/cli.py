@@ -108,3 +108,23 @@ def demo(
     if serve_after:
         console.print(f"Serving JoinedUp on {settings.base_url} (FHIR API at {settings.fhir_base}).")
         serve(None, None, 1)
+
+
+def main() -> None:
+    """The console entry point: expected failures become one line on stderr and a non-zero exit."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from joinedup.fhir.errors import FhirError
+
+    try:
+        app()
+    except (ArgumentError, OperationalError) as error:
+        console.print(
+            f"[red]error:[/red] the database could not be used: {str(error).splitlines()[0]}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(2) from None
+    except (FhirError, FileNotFoundError, PermissionError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None

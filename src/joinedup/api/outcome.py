@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -46,6 +47,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, error: RequestValidationError) -> Response:
         issues = [Issue(str(e.get("msg")), location=".".join(str(p) for p in e.get("loc", ()))) for e in error.errors()]
         return fhir_response(operation_outcome(issues), status=400)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _error: IntegrityError) -> Response:
+        # Two writers raced to create the same resource: the loser's transaction was rolled back whole.
+        issue = Issue("A concurrent write changed this resource first; retry the request", code="conflict")
+        return fhir_response(operation_outcome([issue]), status=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
