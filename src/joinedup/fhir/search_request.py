@@ -31,6 +31,7 @@ MODIFIERS_BY_TYPE: dict[str, frozenset[str]] = {
     "special": frozenset({"missing"}),
 }
 UNSUPPORTED_MODIFIERS = frozenset({"in", "not-in", "of-type", "below", "above", "type"})
+_URI_HIERARCHY = frozenset({"below", "above"})
 RESULT_PARAMETERS = frozenset(
     {"_sort", "_count", "_offset", "_total", "_summary", "_elements", "_include", "_revinclude", "_format", "_pretty"}
 )
@@ -190,7 +191,9 @@ def parse_criterion(resource_type: str, key: str, text: str, strict: bool) -> Cr
             raise InvalidRequest(
                 f"Modifier ':{modifier}' is not valid for {parameter.type} parameter '{name}'", location=key
             )
-        elif modifier in UNSUPPORTED_MODIFIERS:
+        elif modifier in UNSUPPORTED_MODIFIERS and not (parameter.type == "uri" and modifier in _URI_HIERARCHY):
+            # :below/:above are terminology modifiers on tokens (unsupported) but path-segment matches on uris,
+            # which the store implements; refusing them for uri made `url:below=` and `_profile:below=` a 400.
             raise InvalidRequest(f"Modifier ':{modifier}' is not supported by this server", location=key)
     return ParamCriterion(parameter, modifier, _values(parameter, modifier, text, key))
 
@@ -202,9 +205,9 @@ def _parse_has(resource_type: str, key: str, text: str, strict: bool) -> Criteri
     _, source_type, reference_name, inner_key = parts
     if source_type not in R4_RESOURCE_TYPES:
         raise InvalidRequest(f"'{source_type}' is not an R4 resource type in '{key}'", location=key)
-    reference = _lookup(source_type, reference_name, True)
-    assert reference is not None
-    if reference.type != "reference":
+    # Name the whole parameter the client sent: `_lookup` would report only the inner name ('patient').
+    reference = parameters_for(source_type).get(reference_name)
+    if reference is None or reference.type != "reference":
         raise InvalidRequest(f"'{reference_name}' is not a reference parameter of {source_type}", location=key)
     if reference.targets and resource_type not in reference.targets:
         raise InvalidRequest(f"{source_type}.{reference_name} cannot refer to {resource_type}", location=key)
@@ -258,10 +261,14 @@ def _parse_sort(resource_type: str, text: str) -> list[SortKey]:
 def _apply_result_parameter(request: SearchRequest, name: str, text: str) -> None:
     base = name.split(":")[0]
     if base == "_count":
+        # Paging links add _count and _offset themselves; keeping them in `used` as well wrote each twice into
+        # every self/next/previous link (`?_count=2&_offset=2&_count=2&_offset=4`), correct only by accident.
         request.count = _parse_int(name, text, 0, MAX_COUNT)
-    elif base == "_offset":
+        return
+    if base == "_offset":
         request.offset = _parse_int(name, text, 0, 10**9)
-    elif base == "_total":
+        return
+    if base == "_total":
         if text not in {"none", "estimate", "accurate"}:
             raise InvalidRequest("_total must be none, estimate or accurate", location="_total")
         request.total = text  # type: ignore[assignment]

@@ -51,7 +51,10 @@ def _tokens(value: Any) -> Iterator[tuple[str, str, str | None]]:
             text = value.get("text")
             for coding in value.get("coding") or []:
                 if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-                    display = coding.get("display") or text
+                    # :text searches the CodeableConcept's text *and* the coding's display (R4 3.1.1.5.5), so the
+                    # row carries both; a display alone used to hide the concept's text from :text.
+                    parts = [p for p in (coding.get("display"), text) if isinstance(p, str) and p]
+                    display = " | ".join(dict.fromkeys(parts))
                     yield coding.get("system") or "", coding["code"], fold(display) if display else None
             if isinstance(text, str) and not value.get("coding"):
                 yield "", "", fold(text)

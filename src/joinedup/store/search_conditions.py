@@ -109,10 +109,13 @@ def _date(table: FromClause, value: SearchValue, name: str) -> ColumnElement[boo
             return hi > high
         case "lt":
             return lo < low
+        # R4 3.1.1.4: ge is "the range above the search value intersects the target, or the search value fully
+        # contains it" (gt or eq), le likewise (lt or eq). `hi >= low` / `lo <= high` also matched a Period that
+        # merely overlapped the search range from the other side (ended on the day searched with ge).
         case "ge":
-            return hi >= low
+            return or_(hi > high, and_(lo >= low, hi <= high))
         case "le":
-            return lo <= high
+            return or_(lo < low, and_(lo >= low, hi <= high))
         case "sa":
             return lo > high
         case "eb":
@@ -166,6 +169,22 @@ def _quantity(table: FromClause, value: SearchValue, name: str) -> ColumnElement
     return condition
 
 
+def _uri_below(column: Col[str], text: str) -> ColumnElement[bool]:
+    """The uri itself or any uri under it by whole path segments (R4 3.1.1.5.11): `http://a.org/fhir` takes in
+    `http://a.org/fhir/x` but not `http://a.org/fhirish`, which a plain string prefix wrongly matched."""
+    stem = text.rstrip("/")
+    return or_(column == stem, column == stem + "/", prefix_range(column, stem + "/"))
+
+
+def _uri_ancestors(text: str) -> list[str]:
+    """Every uri that `text` lies below by whole path segments, itself included (for :above)."""
+    scheme, sep, rest = text.partition("://")
+    pieces = (rest if sep else text).rstrip("/").split("/")
+    lead = f"{scheme}://" if sep else ""
+    found = [lead + "/".join(pieces[:n]) for n in range(1, len(pieces) + 1)]
+    return found + [f"{f}/" for f in found] + ([text] if text not in found else [])
+
+
 def _value_match(
     parameter: SearchParameter, modifier: str | None, value: SearchValue, key: str
 ) -> Callable[[FromClause], ColumnElement[bool]]:
@@ -185,7 +204,9 @@ def _value_match(
         return lambda t: _quantity(t, value, key)
     if kind == "uri":
         if modifier == "below":
-            return lambda t: prefix_range(t.c.value, value.text)
+            return lambda t: _uri_below(t.c.value, value.text)
+        if modifier == "above":
+            return lambda t: t.c.value.in_(_uri_ancestors(value.text))
         return lambda t: t.c.value == value.text
     raise InvalidRequest(f"Search parameter '{parameter.name}' of type {parameter.type} is not supported", location=key)
 
