@@ -100,11 +100,6 @@ def test_reference_by_absolute_url_of_a_remote_server(client: TestClient) -> Non
     assert _ids(client, "/fhir/Condition", {"subject": "http://elsewhere.example/fhir/Patient/p1"}) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An absolute reference on this server's own base should match the local Patient/p1 (R4 3.1.1.5.6), but "
-    "parse_search does not know the base: search_routes.py must pass settings.fhir_base in (not this helper's file)",
-)
 def test_reference_by_absolute_url_of_this_server(client: TestClient) -> None:
     base = client.app.state.services.settings.fhir_base  # type: ignore[attr-defined]
     assert _ids(client, "/fhir/Condition", {"subject": f"{base}/Patient/p1"}) == ["c1", "c2", "c3"]

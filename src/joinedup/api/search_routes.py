@@ -49,7 +49,9 @@ def _searchset(request: Request, search: SearchRequest, page: SearchPage, path: 
 async def _run_search(request: Request, resource_type: str, pairs: list[tuple[str, str]]) -> Response:
     require_r4_type(resource_type)
     ctx = access_context(request)
-    search = parse_search(resource_type, pairs, strict=ctx.strict_handling)
+    search = parse_search(
+        resource_type, pairs, strict=ctx.strict_handling, local_base=services(request).settings.fhir_base
+    )
     page = await run_in_threadpool(services(request).gate.search, ctx, search)
     return _searchset(request, search, page, resource_type)
 
@@ -173,6 +175,11 @@ async def everything(patient_id: str, request: Request) -> Response:
 async def compartment(patient_id: str, resource_type: str, request: Request) -> Response:
     require_r4_type(resource_type)
     ctx = access_context(request)
-    search = parse_search(resource_type, _query_pairs(request), strict=ctx.strict_handling)
+    search = parse_search(
+        resource_type,
+        _query_pairs(request),
+        strict=ctx.strict_handling,
+        local_base=services(request).settings.fhir_base,
+    )
     page = await run_in_threadpool(services(request).gate.compartment_search, ctx, patient_id, search)
     return _searchset(request, search, page, f"Patient/{patient_id}/{resource_type}")

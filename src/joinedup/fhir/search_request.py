@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .errors import InvalidRequest
@@ -289,8 +289,25 @@ def _apply_result_parameter(request: SearchRequest, name: str, text: str) -> Non
     request.used.append((name, text))
 
 
-def parse_search(resource_type: str, params: Sequence[tuple[str, str]], strict: bool = False) -> SearchRequest:
-    """Turn query parameters into a SearchRequest; raise InvalidRequest (400) naming the bad parameter."""
+def _localised(criterion: Criterion, local_base: str) -> Criterion:
+    """A reference on this server's own base ('https://us/fhir/Patient/1') is the local 'Patient/1' (R4 3.1.1.5.6)."""
+    if isinstance(criterion, ChainCriterion):
+        return replace(criterion, inner=_localised(criterion.inner, local_base))
+    if isinstance(criterion, HasCriterion):
+        return replace(criterion, inner=_localised(criterion.inner, local_base))
+    if criterion.parameter.type != "reference" or criterion.modifier == "identifier":
+        return criterion
+    values = tuple(replace(v, text=v.text.removeprefix(local_base)) for v in criterion.values)
+    return replace(criterion, values=values)
+
+
+def parse_search(
+    resource_type: str, params: Sequence[tuple[str, str]], strict: bool = False, local_base: str | None = None
+) -> SearchRequest:
+    """Turn query parameters into a SearchRequest; raise InvalidRequest (400) naming the bad parameter.
+
+    `local_base` is this server's FHIR base URL: references written against it are treated as local ones.
+    """
     request = SearchRequest(resource_type=resource_type)
     for key, text in params:
         if key.split(":")[0] in RESULT_PARAMETERS:
@@ -300,6 +317,8 @@ def parse_search(resource_type: str, params: Sequence[tuple[str, str]], strict: 
         if criterion is None:
             request.ignored.append(key)
             continue
+        if local_base:
+            criterion = _localised(criterion, local_base.rstrip("/") + "/")
         request.criteria.append(criterion)
         request.used.append((key, text))
     return request
