@@ -6,5 +6,7 @@ import unicodedata
 
 
 def fold(text: str) -> str:
+    if text.isascii():  # the common case, and casefold() equals lower() on ASCII
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

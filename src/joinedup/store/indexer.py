@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from joinedup.fhir import dates
 from joinedup.fhir.numbers import number_range
-from joinedup.fhir.paths import values_at
+from joinedup.fhir.paths import Step, compile_path, walk
 from joinedup.fhir.references import parse_reference
 from joinedup.fhir.search_parameters import SearchParameter, parameters_for
 from joinedup.fhir.text import fold
@@ -146,16 +147,31 @@ def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, dic
         yield "uri", {"value": value}
 
 
+@cache
+def _indexed_paths(resource_type: str) -> tuple[tuple[SearchParameter, tuple[tuple[str, tuple[Step, ...]], ...]], ...]:
+    """Per type, once: each indexed parameter with its paths compiled and their first element named, so that a
+    resource is only walked where it has that element (most parameters of a type are absent from any one resource).
+    """
+    found = []
+    for parameter in parameters_for(resource_type).values():
+        if parameter.type == "composite" or parameter.name == "_lastUpdated":
+            continue  # _lastUpdated is the store's to set: the writers add it with the version
+        compiled = tuple((steps[0].name, steps) for steps in map(compile_path, parameter.paths) if steps)
+        if compiled:
+            found.append((parameter, compiled))
+    return tuple(found)
+
+
 def index_rows(resource: dict[str, Any]) -> IndexRows:
     """Every index row of the resource, grouped by index table kind, without the resource's pk."""
     resource_type = resource["resourceType"]
     rows: IndexRows = {}
-    for parameter in parameters_for(resource_type).values():
-        if parameter.type == "composite" or parameter.name == "_lastUpdated":
-            continue  # _lastUpdated is the store's to set: the writers add it with the version
+    for parameter, paths in _indexed_paths(resource_type):
         seen: set[tuple[Any, ...]] = set()
-        for path in parameter.paths:
-            for value in values_at(resource, path):
+        for first, steps in paths:
+            if first not in resource:
+                continue
+            for value in walk(resource, steps):
                 for kind, row in _rows_for(parameter, value):
                     key = (kind, *row.values())
                     if key in seen:
