@@ -3,6 +3,10 @@
 fhir.resources ships R4B models; R4B kept every R4 element of the resources a care record holds, so they
 validate R4 content. The 18 R4 types that R4B replaced (MedicinalProduct*, Substance* specifications, the
 evidence syntheses) are checked for the shape every DomainResource shares. See docs/decisions/0002.
+
+Speed: pydantic validation runs at a couple of thousand resources a second, too slow for bulk ingest. A fast
+pre-check compiled from the same models (``fast_schema``) answers "valid" only when pydantic would; whenever it
+cannot vouch for a resource, pydantic runs and its verdict and located issues are reported, exactly as before.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from . import nhs_number
 from .errors import InvalidResource, Issue, UnknownResourceType
+from .fast_schema import is_known_valid
 from .resource_types import R4_RESOURCE_TYPES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -48,6 +53,13 @@ def _structure_issues(resource: Mapping[str, Any], resource_type: str) -> list[I
     model = _model_for(resource_type)
     if model is None:
         return _domain_resource_issues(resource, resource_type)
+    if is_known_valid(resource, resource_type):
+        return []
+    return _pydantic_issues(model, resource, resource_type)
+
+
+def _pydantic_issues(model: type[Any], resource: Mapping[str, Any], resource_type: str) -> list[Issue]:
+    """The authoritative check: fhir.resources' pydantic validation, its errors turned into located issues."""
     try:
         model.model_validate(resource)
     except pydantic.ValidationError as error:
@@ -61,6 +73,8 @@ def _structure_issues(resource: Mapping[str, Any], resource_type: str) -> list[I
         ]
     except (ValueError, TypeError) as error:  # the library raises these for some root-level checks
         return [Issue(diagnostics=str(error), code="structure", location=resource_type)]
+    except KeyError as error:  # the library's lookup of an embedded resource's type (e.g. in contained) failed
+        return [Issue(f"Unknown type of an embedded resource: {error}", code="structure", location=resource_type)]
     return []
 
 
