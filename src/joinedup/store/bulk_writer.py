@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
 
 from joinedup.fhir import dates
 from joinedup.fhir.source import source_of
@@ -117,36 +117,38 @@ def write_batch(conn: Connection, batch: Sequence[Prepared], method: str = "PUT"
         for table in INDEX_TABLES.values():
             conn.execute(delete(table).where(table.c.resource_pk.in_(changed_pks)))
     if versions:
-        conn.execute(
-            insert(resource_versions),
-            [
-                {
-                    "resource_pk": pks[key],
-                    "version_id": v,
-                    "resource_type": key[0],
-                    "id": key[1],
-                    "last_updated": now,
-                    "deleted": False,
-                    "method": method if v == 1 else "PUT",
-                    "content": body,
-                }
-                for key, v, body in versions
-            ],
+        insert_rows(
+            conn,
+            resource_versions,
+            ("resource_pk", "version_id", "resource_type", "id", "last_updated", "deleted", "method", "content"),
+            [(pks[key], v, key[0], key[1], now, False, method if v == 1 else "PUT", body) for key, v, body in versions],
         )
     _insert_index(conn, pks, pending_index)
     return counts
 
 
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """A plain multi-row INSERT through the driver's executemany: the loader's hot path, where building a
+    SQLAlchemy parameter dict per row cost more than the database's own work."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    conn.exec_driver_sql(statement, rows)
+
+
+_INDEX_COLUMNS = {
+    kind: tuple(c.name for c in table.columns if c.name not in {"resource_pk"}) for kind, table in INDEX_TABLES.items()
+}
+
+
 def _insert_index(
     conn: Connection, pks: dict[tuple[str, str], int], pending: list[tuple[tuple[str, str], IndexRows]]
 ) -> None:
-    by_kind: dict[str, list[dict[str, Any]]] = {}
+    by_kind: dict[str, list[tuple[Any, ...]]] = {}
     for key, rows in pending:
         pk = pks[key]
         for kind, kind_rows in rows.items():
+            columns = _INDEX_COLUMNS[kind]
             target = by_kind.setdefault(kind, [])
-            for row in kind_rows:
-                row["resource_pk"] = pk
-                target.append(row)
-    for kind, kind_rows_all in by_kind.items():
-        conn.execute(insert(INDEX_TABLES[kind]), kind_rows_all)
+            target.extend((pk, *(row.get(c) for c in columns)) for row in kind_rows)
+    for kind, tuples in by_kind.items():
+        insert_rows(conn, INDEX_TABLES[kind], ("resource_pk", *_INDEX_COLUMNS[kind]), tuples)
