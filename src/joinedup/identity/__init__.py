@@ -1,0 +1,1 @@
+"""The person index: linkage of source Patient records to persons (deterministic, then Splink)."""

@@ -1,0 +1,107 @@
+"""Where Splink runs: DuckDB on one machine, Spark (local mode or a cluster) beyond it. Same settings on both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import duckdb
+import pandas  # type: ignore[import-untyped]
+from splink import DuckDBAPI
+from splink.internals.database_api import DatabaseAPISubClass
+
+from .record import COLUMNS, LinkageRecord
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "array<string>": "VARCHAR[]", "boolean": "BOOLEAN"}
+
+
+class Backend(Protocol):
+    """An engine for Splink: its database API and how linkage records become its input tables."""
+
+    name: str
+
+    def db_api(self) -> DatabaseAPISubClass: ...
+
+    def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
+        """(tables, aliases): one table, or one per source (for link-only) named by source."""
+        ...
+
+
+def _sources(records: Sequence[LinkageRecord]) -> list[str]:
+    return sorted({r.source for r in records})
+
+
+class DuckDBBackend:
+    """DuckDB in process (in memory unless a database file is given)."""
+
+    name = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.connection = connection or duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")
+        self._counter = 0
+
+    def db_api(self) -> DatabaseAPISubClass:
+        return DuckDBAPI(connection=self.connection)
+
+    def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
+        self._counter += 1
+        table = f"linkage_records_{self._counter}"
+        frame = pandas.DataFrame([r.to_row() for r in records], columns=[name for name, _ in COLUMNS])
+        view = f"{table}_input"
+        self.connection.register(view, frame)
+        casts = ", ".join(f"CAST({name} AS {_DUCKDB_TYPES[kind]}) AS {name}" for name, kind in COLUMNS)
+        self.connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {casts} FROM {view}")
+        self.connection.unregister(view)
+        if not split_by_source:
+            return [table], ["records"]
+        tables: list[Any] = []
+        for index, source in enumerate(_sources(records)):
+            name = f"{table}_s{index}"
+            self.connection.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {table} WHERE source = ?", [source]
+            )
+            tables.append(name)
+        return tables, _sources(records)
+
+
+class SparkBackend:
+    """Spark through pyspark; `local_session` starts local mode with Splink's similarity functions registered."""
+
+    name = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+
+    @staticmethod
+    def local_session(cores: int = 2, app_name: str = "joinedup-linkage") -> Any:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+
+        return (
+            SparkSession.builder.master(f"local[{cores}]")
+            .appName(app_name)
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", str(cores * 2))
+            .config("spark.default.parallelism", str(cores * 2))
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+
+    def db_api(self) -> DatabaseAPISubClass:
+        from splink import SparkAPI
+
+        api: DatabaseAPISubClass = SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=self.spark, num_partitions_on_repartition=2, break_lineage_method="persist"
+        )
+        return api
+
+    def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
+        schema = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
+        rows = [tuple(r.to_row()[name] for name, _ in COLUMNS) for r in records]
+        frame = self.spark.createDataFrame(rows, schema=schema)
+        if not split_by_source:
+            return [frame], ["records"]
+        sources = _sources(records)
+        return [frame.filter(frame.source == s) for s in sources], sources

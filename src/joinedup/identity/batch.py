@@ -1,0 +1,57 @@
+"""Batch linkage of a whole place: deterministic pairs, Splink predictions, decisions, persons."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from . import deterministic
+from .backends import Backend
+from .clusters import assign_person_ids, connected_components
+from .decisions import Outcome, PairDecision, Thresholds, decide_pair
+from .model import LinkageModel
+from .record import LinkageRecord
+from .scoring import ScoringModel
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    decisions: tuple[PairDecision, ...]  # every pair at or above the lower threshold, plus the deterministic links
+    persons: dict[str, str]  # record key → person id
+
+    def review_queue(self) -> list[PairDecision]:
+        return [d for d in self.decisions if d.outcome is Outcome.REVIEW]
+
+    def links(self) -> list[PairDecision]:
+        return [d for d in self.decisions if d.outcome is Outcome.LINK]
+
+
+def link_batch(
+    records: Sequence[LinkageRecord],
+    model: LinkageModel,
+    thresholds: Thresholds | None = None,
+    backend: Backend | None = None,
+    previous_persons: Mapping[str, str] | None = None,
+) -> BatchResult:
+    """Link every record: automatic links become persons (connected components); review pairs wait for a human."""
+    thresholds = thresholds or Thresholds()
+    scorer = ScoringModel(model)
+    by_key = {r.key: r for r in records}
+    decided: dict[tuple[str, str], PairDecision] = {}
+    for left, right in deterministic.pairs(records):
+        a, b = by_key[left], by_key[right]
+        decided[_ordered(left, right)] = decide_pair(a, b, scorer.score(a, b), thresholds)
+    for pair in model.predict(records, backend=backend, threshold=thresholds.lower):
+        key = _ordered(pair.left, pair.right)
+        if key in decided:
+            continue
+        a, b = by_key[pair.left], by_key[pair.right]
+        decided[key] = decide_pair(a, b, scorer.explain(pair.levels), thresholds)
+    decisions = tuple(decided.values())
+    links = [(d.left, d.right) for d in decisions if d.outcome is Outcome.LINK]
+    persons = assign_person_ids(connected_components(by_key, links), previous_persons)
+    return BatchResult(decisions, persons)
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)

@@ -1,0 +1,39 @@
+"""The same model on Spark (pyspark local mode) scores a small place as DuckDB does."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from joinedup.identity.backends import DuckDBBackend, SparkBackend
+from joinedup.identity.model import LinkageModel
+from joinedup.identity.record import LinkageRecord
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    if shutil.which("java") is None:
+        pytest.skip("Java is absent: pyspark local mode needs a JVM (apt-get install openjdk-17-jre-headless)")
+    session = SparkBackend.local_session(cores=2)
+    yield session
+    session.stop()
+
+
+def test_spark_predictions_agree_with_duckdb(
+    spark: Any, model: LinkageModel, place: tuple[list[LinkageRecord], dict[str, int]]
+) -> None:
+    records, _ = place
+    tiny = [r for r in records if int(r.patient_id[1:]) < 60]
+    on_duckdb = {(p.left, p.right): p for p in model.predict(tiny, backend=DuckDBBackend())}
+    on_spark = {(p.left, p.right): p for p in model.predict(tiny, backend=SparkBackend(spark))}
+    assert len(on_duckdb) > 40
+    assert on_spark.keys() == on_duckdb.keys()
+    for key, pair in on_duckdb.items():
+        assert on_spark[key].levels == pair.levels
+        assert math.isclose(on_spark[key].match_weight, pair.match_weight, abs_tol=1e-6)
