@@ -38,11 +38,13 @@ def test_ndjson_load_is_idempotent_and_reports_rejects(store: FhirStore, tmp_pat
     lines = [orjson.dumps(patient(f"p{n}")) for n in range(30)]
     lines.insert(5, b'{"resourceType": "Patient", "id": "broken"')
     lines.insert(9, orjson.dumps({**patient("bad-nhs", nhs="9434765918")}))
-    lines.insert(12, b"")
+    lines.insert(12, b"   ")  # blank lines are skipped, but still counted in line numbers
+    lines.append(b'{"resourceType": "Patient", "gender": 5}')
     _write_feed(feed, "Patient.ndjson", lines)
     report = Loader(store, workers=1).load([tmp_path / "feeds"])
     assert report.created == 30
-    assert [r.where.rsplit(":", 1)[1] for r in report.rejected] == ["6", "10", "13"]
+    assert [r.where.rsplit(":", 1)[1] for r in report.rejected] == ["6", "10", str(len(lines))]
+    assert "Patient.gender" in report.rejected[2].reason
     assert "malformed JSON" in report.rejected[0].reason
     assert "Modulo 11" in report.rejected[1].reason
     before = _counts(store)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,10 @@ def source_for(path: Path) -> str:
     return f"{SOURCE_URI_PREFIX}{path.parent.name or 'unknown'}"
 
 
-def prepare_line(line: bytes, source: str) -> Prepared | str:
-    """Parse, validate and index one ndjson line; a string is the reason it was rejected."""
+def prepare_line(line: bytes, source: str) -> Prepared | str | None:
+    """Parse, validate and index one ndjson line; a string is the reason it was rejected, None a blank line."""
+    if not line.strip():
+        return None
     try:
         resource = orjson.loads(line)
     except orjson.JSONDecodeError as error:
@@ -81,7 +84,7 @@ def prepare_line(line: bytes, source: str) -> Prepared | str:
     return Prepared(resource, digest, index_rows(resource))
 
 
-def _prepare_chunk(args: tuple[list[bytes], str]) -> list[Prepared | str]:
+def _prepare_chunk(args: tuple[list[bytes], str]) -> list[Prepared | str | None]:
     lines, source = args
     return [prepare_line(line, source) for line in lines]
 
@@ -139,28 +142,27 @@ class Loader:
         return report
 
     def _load_ndjson(self, path: Path, pool: Any, report: LoadReport) -> None:
+        """Prepare chunks in the workers, a bounded number ahead (memory stays flat on any file size), and write
+        each chunk's good lines as one batch in file order."""
         source = source_for(path)
-        chunks = list(_chunks(path)) if self.workers == 1 else None
-        jobs = chunks if chunks is not None else _chunks(path)
-        starts: list[int] = []
+        pending: deque[tuple[int, Any]] = deque()
+        for start, lines in _chunks(path):
+            pending.append((start, pool.submit(_prepare_chunk, (lines, source))))
+            if len(pending) > 2 * self.workers:
+                self._write_chunk(path, *pending.popleft(), report)
+        while pending:
+            self._write_chunk(path, *pending.popleft(), report)
 
-        def arguments() -> Iterator[tuple[list[bytes], str]]:
-            for start, lines in jobs:
-                starts.append(start)
-                yield lines, source
-
-        for index, results in enumerate(pool.map(_prepare_chunk, arguments())):
-            batch = []
-            for offset, result in enumerate(results):
-                if isinstance(result, str):
-                    if offset < len(results):
-                        report.rejected.append(Rejected(f"{path}:{starts[index] + offset}", result))
-                else:
-                    batch.append(result)
-            batch = [b for b in batch]
-            if batch:
-                with self.store.writing() as conn:
-                    report.add(write_batch(conn, batch))
+    def _write_chunk(self, path: Path, start: int, future: Any, report: LoadReport) -> None:
+        batch: list[Prepared] = []
+        for offset, result in enumerate(future.result()):
+            if isinstance(result, str):
+                report.rejected.append(Rejected(f"{path}:{start + offset}", result))
+            elif result is not None:
+                batch.append(result)
+        if batch:
+            with self.store.writing() as conn:
+                report.add(write_batch(conn, batch))
 
     def _load_json(self, path: Path, report: LoadReport, final: bool) -> bool:
         """Load one JSON file; False when it should be retried after the others (an unresolved reference)."""
@@ -183,7 +185,7 @@ class Loader:
                 result = prepare_line(orjson.dumps(document), source_for(path))
                 if isinstance(result, str):
                     report.rejected.append(Rejected(str(path), result))
-                else:
+                elif result is not None:
                     with self.store.writing() as conn:
                         report.add(write_batch(conn, [result]))
         except FhirError as error:
@@ -218,5 +220,7 @@ class _Inline:
     def __exit__(self, *args: object) -> None:
         return None
 
-    def map(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        return (function(item) for item in items)
+    def submit(self, function: Callable[[Any], Any], item: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(function(item))
+        return future
