@@ -25,6 +25,7 @@ demo: $(INSTALLED) $(ASSETS)
 ## The whole test suite: lint, types, unit and integration tests on SQLite and a real PostgreSQL server
 test: $(INSTALLED) $(ASSETS)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup -q

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.responses import RedirectResponse, Response
 
 from joinedup import __version__
 from joinedup.access.gate import AccessGate
@@ -18,6 +17,7 @@ from joinedup.settings import Settings
 from joinedup.store.engine import make_engine
 from joinedup.store.export import ExportJobs
 from joinedup.store.fhir_store import FhirStore
+from joinedup.web.install import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,10 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_routes.router, prefix="/fhir")
     app.include_router(search_routes.router, prefix="/fhir")
     app.include_router(resource_routes.router, prefix="/fhir")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> Response:
-        return RedirectResponse("/fhir/metadata")
+    install_web(app, settings)  # the pages, their static files and the session; its "/" is the web home
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

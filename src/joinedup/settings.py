@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     export_dir: Path = Path("./var/exports")
     demo_people: int = 2000
     demo_dir: Path = Path("./var/demo")
+    session_secret: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="Signs the web session cookie; set it when more than one process serves the pages",
+    )
+    session_max_age: int = Field(default=8 * 3600, description="Seconds a web sign-in lasts")
+    node_modules: Path = Field(
+        default=Path("./node_modules"), description="Where `npm ci` put nhsuk-frontend and htmx.org for the pages"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,93 @@
+"""Record page render time: a person with 500 resources, rendered server-side, beside the plain FHIR `$everything`
+for the same person in the same run (the floor: the same rows read through the same gate, as JSON).
+
+    .venv/bin/python -m benchmarks.bench_record_page [--resources 500] [--repeat 60] [--database-url URL]
+
+Prints a markdown fragment (p50/p95 in milliseconds). Renders go through the ASGI app in-process (Starlette's
+TestClient), so they include routing, the session cookie and template rendering, but no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_MS = 200.0
+
+
+def _timings(call: Callable[[], int], repeat: int) -> list[float]:
+    for _ in range(5):  # warm the caches, the templates and the connection pool
+        call()
+    found = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        status = call()
+        found.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise RuntimeError(f"a render answered {status}")
+    return found
+
+
+def _p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resources", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--database-url", default=None, help="an empty, migrated-or-migratable database")
+    arguments = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from fastapi.testclient import TestClient
+
+    from joinedup.app import create_app
+    from joinedup.settings import Settings
+    from joinedup.store.engine import make_engine
+    from joinedup.store.fhir_store import FhirStore
+    from joinedup.store.migrate import upgrade
+    from tests.web import place
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = arguments.database_url or f"sqlite:///{scratch}/bench.sqlite3"
+        upgrade(url)
+        who = place.person(0)
+        store = FhirStore(make_engine(url))
+        summary_count = len(place.person_resources(who, 0))
+        resources = place.person_resources(who, max(0, arguments.resources - summary_count))
+        place.load(store, list(place.organisations()) + resources)
+        store.engine.dispose()
+        settings = Settings(database_url=url, environment="test", export_dir=Path(scratch) / "exports")
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            client.post("/sign-in", data={"demo_user": "gp", "next": "/"})
+            path = f"/record/{who.patient_id}"
+            scenarios = {
+                "FHIR `$everything` (baseline, same gate)": lambda: (
+                    client.get(f"/fhir/Patient/{who.patient_id}/$everything?_count=1000").status_code
+                ),
+                "Record page (banner, summary, first 50 timeline entries)": lambda: client.get(path).status_code,
+                "Timeline filtered by organisation (htmx partial)": lambda: (
+                    client.get(f"{path}?organisation={place.ACUTE.code}", headers={"HX-Request": "true"}).status_code
+                ),
+                "Timeline page 5 (htmx partial)": lambda: (
+                    client.get(f"{path}?page=5", headers={"HX-Request": "true"}).status_code
+                ),
+            }
+            results = {name: _timings(call, arguments.repeat) for name, call in scenarios.items()}
+    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"### Record page render ({len(resources)} resources for one person, {engine}, {arguments.repeat} renders)\n")
+    print("| What | p50 ms | p95 ms | target |")
+    print("| --- | ---: | ---: | --- |")
+    for name, values in results.items():
+        target = "" if "baseline" in name else f"< {TARGET_MS:.0f} ms"
+        print(f"| {name} | {_p(values, 50):.1f} | {_p(values, 95):.1f} | {target} |")
+
+
+if __name__ == "__main__":
+    main()

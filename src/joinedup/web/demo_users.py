@@ -1,0 +1,165 @@
+"""Demo users for the development sign-in: one per role, each a real member of staff (or resident) of the loaded
+place, found through the gate — a GP at a practice, a social worker at the council, and so on.
+
+Only for development and test deployments (the sign-in routes refuse otherwise). Information governance's sign-in
+replaces this with accounts; the `SignedIn` it produces stays the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from joinedup.access.context import AccessContext
+from joinedup.access.gate import AccessGate
+from joinedup.fhir.search_request import parse_search
+
+from .fhir_display import human_name, reference_key
+from .session import SignedIn
+
+Resource = dict[str, Any]
+SIGN_IN_CONTEXT = AccessContext(user="development-sign-in", role="administrator", purpose="operations")
+CARE_HOME_LOCATION_TYPES = ("285141008", "42665001")  # SNOMED: care home, nursing home
+
+
+@dataclass(frozen=True)
+class DemoRole:
+    role: str
+    label: str
+    staff_codes: tuple[str, ...]  # SNOMED role codes of a PractitionerRole this demo user may be
+    pick: int = 0  # which matching member of staff, so that two roles at one organisation are two people
+    what: str = ""
+
+
+ROLES = (
+    DemoRole("gp", "GP", ("62247001",), 0, "Registered list, tasks and referrals for the practice"),
+    DemoRole("district-nurse", "District nurse", ("224535009", "415075003"), 0, "Caseload and referrals"),
+    DemoRole("social-worker", "Social worker", ("106328005",), 0, "Allocated caseload"),
+    DemoRole("mental-health-practitioner", "Mental health practitioner", ("80546007", "224546007"), 0, "Caseload"),
+    DemoRole("hospital-doctor", "Hospital doctor", ("309343006",), 0, "Person search and records"),
+    DemoRole("link-worker", "Social prescribing link worker", ("159033005",), 0, "Caseload"),
+    DemoRole("spa-triage", "SPA triage", ("224535009", "415075003"), 1, "Open referrals to triage"),
+    DemoRole("mdg-coordinator", "MDG coordinator", ("62247001",), 1, "People for the multidisciplinary group"),
+    DemoRole("care-home-staff", "Care home staff", (), 0, "Residents of the home"),
+    DemoRole("ig-manager", "IG manager", (), 0, "Information governance console"),
+    DemoRole("resident", "Resident", (), 0, "Their own record"),
+)
+ROLE_LABELS = {r.role: r.label for r in ROLES}
+
+
+def _search(
+    gate: AccessGate, resource_type: str, pairs: list[tuple[str, str]]
+) -> tuple[list[Resource], dict[str, Resource]]:
+    page = gate.search(SIGN_IN_CONTEXT, parse_search(resource_type, pairs))
+    included = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
+    return page.matches, included
+
+
+def _staff(gate: AccessGate) -> list[SignedIn]:
+    codes = sorted({c for r in ROLES for c in r.staff_codes})
+    roles, included = _search(
+        gate,
+        "PractitionerRole",
+        [
+            ("role", ",".join(codes)),
+            ("active", "true"),
+            ("_count", "1000"),
+            ("_include", "PractitionerRole:practitioner"),
+            ("_include", "PractitionerRole:organization"),
+        ],
+    )
+    users = []
+    for demo in ROLES:
+        matching = [
+            r
+            for r in roles
+            if {c.get("code") for cc in r.get("code") or [] for c in cc.get("coding") or []} & set(demo.staff_codes)
+        ]
+        if len(matching) <= demo.pick:
+            continue
+        chosen = matching[demo.pick]
+        person = included.get(reference_key(chosen.get("practitioner")) or "", {})
+        organisation = reference_key(chosen.get("organization"))
+        org_name = str(included.get(organisation or "", {}).get("name", "Organisation not recorded"))
+        users.append(
+            SignedIn(
+                demo.role,
+                f"PractitionerRole/{chosen['id']}",
+                human_name(person.get("name")),
+                demo.role,
+                demo.label,
+                organisation,
+                org_name,
+            )
+        )
+    return users
+
+
+def _care_home(gate: AccessGate) -> list[SignedIn]:
+    locations, included = _search(
+        gate,
+        "Location",
+        [("type", ",".join(CARE_HOME_LOCATION_TYPES)), ("_count", "1"), ("_include", "Location:organization")],
+    )
+    if not locations:
+        return []
+    organisation = reference_key(locations[0].get("managingOrganization"))
+    name = str(included.get(organisation or "", {}).get("name", locations[0].get("name", "Care home")))
+    return [
+        SignedIn(
+            "care-home-staff",
+            f"Location/{locations[0]['id']}",
+            "Care home staff (demo)",
+            "care-home-staff",
+            ROLE_LABELS["care-home-staff"],
+            organisation,
+            name,
+        )
+    ]
+
+
+def _ig_manager(gate: AccessGate) -> list[SignedIn]:
+    """At the place (the organisation partners are part of), else at the first organisation there is."""
+    organisations, included = _search(gate, "Organization", [("_count", "200"), ("_include", "Organization:partof")])
+    if not organisations:
+        return []
+    place = next(iter(included.values()), organisations[0])
+    return [
+        SignedIn(
+            "ig-manager",
+            f"Organization/{place['id']}",
+            "IG manager (demo)",
+            "ig-manager",
+            ROLE_LABELS["ig-manager"],
+            f"Organization/{place['id']}",
+            str(place.get("name", "")),
+        )
+    ]
+
+
+def _resident(gate: AccessGate) -> list[SignedIn]:
+    patients, _ = _search(gate, "Patient", [("_count", "1")])
+    if not patients:
+        return []
+    patient = patients[0]
+    return [
+        SignedIn(
+            "resident",
+            f"Patient/{patient['id']}",
+            human_name(patient.get("name")),
+            "resident",
+            ROLE_LABELS["resident"],
+            None,
+            "Their own record",
+        )
+    ]
+
+
+def demo_users(gate: AccessGate) -> list[SignedIn]:
+    """One demo user per role the loaded place can supply, in the order of ROLES."""
+    found = {u.key: u for u in [*_staff(gate), *_care_home(gate), *_ig_manager(gate), *_resident(gate)]}
+    return [found[r.role] for r in ROLES if r.role in found]
+
+
+def describe(role: str) -> str:
+    return next((r.what for r in ROLES if r.role == role), "")

@@ -1,0 +1,38 @@
+"""Adds the web app to the ASGI app: the signed session cookie, the static files, the page routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from joinedup.settings import Settings
+
+from .assets import mount_assets
+from .routes import pages, record, sign_in
+from .routes.common import sign_in_redirect
+from .session import SignInRequired
+
+SESSION_COOKIE = "joinedup_session"
+
+
+async def _to_sign_in(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, SignInRequired)
+    return sign_in_redirect(error.next_path)
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+    mount_assets(app, settings)
+    app.include_router(sign_in.router)
+    app.include_router(pages.router)
+    app.include_router(record.router)

@@ -1,0 +1,68 @@
+"""The integrated record of one person, read through the gate: `record_for(gate, ctx, patient_ids)`.
+
+A person may have several Patient records (one per source); the person index will hand this page the set of
+linked ids. Each id's `$everything` comes through the gate; the union is the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from joinedup.access.context import AccessContext
+from joinedup.access.gate import AccessGate
+from joinedup.fhir.errors import NotFound
+
+from .banner import Banner, banner_for
+from .record_resources import RecordResources, SourceOrg
+from .summary import Summary, summarise
+from .timeline import TimelineEntry, build
+from .withheld import WithheldNotice, is_restricted, notice_for
+
+Resource = dict[str, Any]
+EVERYTHING_PAGE = 1000
+
+
+@dataclass
+class Record:
+    patient_ids: list[str]
+    banner: Banner
+    summary: Summary
+    timeline: list[TimelineEntry]
+    withheld: WithheldNotice
+    organisations: list[SourceOrg]
+    kinds: list[str]
+
+
+def _everything(gate: AccessGate, ctx: AccessContext, patient_id: str) -> Iterator[Resource]:
+    offset = 0
+    while True:
+        page = gate.everything(ctx, patient_id, None, None, EVERYTHING_PAGE, offset)
+        yield from page.matches
+        if not page.has_next:
+            return
+        offset += EVERYTHING_PAGE
+
+
+def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], today: date | None = None) -> Record:
+    """Raises the gate's NotFound/Forbidden when the first (main) Patient cannot be read."""
+    found = [resource for pid in patient_ids for resource in _everything(gate, ctx, pid)]
+    everything = RecordResources.sorted_from(found, patient_ids)
+    withheld = [r for r in everything.clinical if is_restricted(r)]
+    everything.clinical = [r for r in everything.clinical if not is_restricted(r)]
+    main = next((p for pid in patient_ids for p in everything.patients if p.get("id") == pid), None)
+    if main is None:
+        raise NotFound("None of these Patient records can be shown")
+    entries = build(everything.clinical, everything)
+    organisations = sorted({e.source for e in entries}, key=lambda s: s.name)
+    return Record(
+        patient_ids=list(patient_ids),
+        banner=banner_for(main, everything, today or date.today()),
+        summary=summarise(everything, everything.patients),
+        timeline=entries,
+        withheld=notice_for(withheld, everything.source),
+        organisations=organisations,
+        kinds=sorted({e.kind for e in entries}),
+    )
