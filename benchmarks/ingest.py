@@ -87,11 +87,3 @@ def measure(database: str, database_url: str, feeds: Path, workers: int = 2) -> 
     if report.rejected:
         raise RuntimeError(f"{len(report.rejected)} lines rejected; first: {report.rejected[0]}")
     return IngestFigures(database, count, load_seconds, floor_seconds)
-
-
-def load_only(database_url: str, feeds: Path, workers: int = 2) -> None:
-    """Load feeds into a database for the serving benchmark (idempotent: a second run finds them loaded)."""
-    upgrade(database_url)
-    store = FhirStore(make_engine(database_url))
-    Loader(store, workers=workers).load(discover([feeds]))
-    store.engine.dispose()

@@ -20,5 +20,7 @@ def describe() -> str:
     if meminfo.exists():
         kib = int(meminfo.read_text().split("\n")[0].split()[1])
         memory = f"{kib / 1024 / 1024:.0f} GiB"
-    return (f"{os.cpu_count()} cores ({cpu}), {memory} memory, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} memory, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )

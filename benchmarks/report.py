@@ -10,12 +10,17 @@ SEARCH_TARGET_MS = 50.0
 
 
 def _ingest_table(figures: list[Any]) -> list[str]:
-    lines = ["| database | resources | `joinedup load` (resources/s) | raw floor, same run (rows/s) | ratio | target |"
-             " met? |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| database | resources | `joinedup load` (resources/s) | raw floor, same run (rows/s) | ratio | target |"
+        " met? |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in figures:
         ratio = f.load_rate / f.floor_rate
-        lines.append(f"| {f.database} | {f.resources:,} | {f.load_rate:,.0f} | {f.floor_rate:,.0f} | {ratio:.2f} |"
-                     f" >= 0.50 of the floor | {'yes' if ratio >= 0.5 else 'no'} |")
+        lines.append(
+            f"| {f.database} | {f.resources:,} | {f.load_rate:,.0f} | {f.floor_rate:,.0f} | {ratio:.2f} |"
+            f" >= 0.50 of the floor | {'yes' if ratio >= 0.5 else 'no'} |"
+        )
     return lines
 
 
@@ -26,36 +31,54 @@ def _target(scenario: str) -> float | None:
 
 
 def _serving_table(name: str, run: dict[str, Any]) -> list[str]:
-    lines = [f"### {name}", "",
-             f"Store loaded in {run['load_seconds']:.0f} s. `$everything` persons have "
-             f"{min(run['everything_sizes'])}–{max(run['everything_sizes'])} resources referring to them.", "",
-             "| scenario | requests/s | p50 (ms) | p95 (ms) | p95 target (ms) | met? | errors |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"### {name}",
+        "",
+        f"Store loaded in {run['load_seconds']:.0f} s. `$everything` persons have "
+        f"{min(run['everything_sizes'])}–{max(run['everything_sizes'])} resources referring to them.",
+        "",
+        "| scenario | requests/s | p50 (ms) | p95 (ms) | p95 target (ms) | met? | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in run["results"]:
         target = _target(r.scenario)
         met = "—" if target is None else ("yes" if r.p95_ms <= target else "no")
         target_text = "baseline" if target is None else f"<= {target:.0f}"
-        lines.append(f"| {r.scenario} | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
-                     f"{target_text} | {met} | {r.errors} |")
+        lines.append(
+            f"| {r.scenario} | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
+            f"{target_text} | {met} | {r.errors} |"
+        )
     return lines
 
 
 def write_report(path: Path, sections: dict[str, Any]) -> None:
-    lines = ["# Benchmarks", "",
-             f"Measured {sections['date']} on {sections['machine']} with `make bench` (python -m benchmarks).",
-             "Every figure is from one run, beside its target and a baseline measured in the same run.", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {sections['date']} on {sections['machine']} with `make bench` (python -m benchmarks).",
+        "Every figure is from one run, beside its target and a baseline measured in the same run.",
+        "",
+    ]
     if "ingest" in sections:
-        lines += ["## Ingest", "",
-                  "Bulk ndjson feeds of the synthetic place through `joinedup load` (validation, versions, search "
-                  "index, two worker processes), beside the raw floor: the same JSON rows inserted into the same "
-                  "database with no validation and no indexing, in batches of the same size.", "",
-                  *_ingest_table(sections["ingest"]), ""]
+        lines += [
+            "## Ingest",
+            "",
+            "Bulk ndjson feeds of the synthetic place through `joinedup load` (validation, versions, search "
+            "index, two worker processes), beside the raw floor: the same JSON rows inserted into the same "
+            "database with no validation and no indexing, in batches of the same size.",
+            "",
+            *_ingest_table(sections["ingest"]),
+            "",
+        ]
     if "serving" in sections:
-        lines += ["## Serving", "",
-                  f"16 concurrent HTTP clients (wrk) over loopback against `joinedup serve` (2 worker processes) "
-                  f"with {sections['serving_resources']:,} resources loaded. URLs drawn at random from the loaded "
-                  "data; a 3-second warm-up precedes each measurement. The baseline is `/healthz` (HTTP stack only).",
-                  ""]
+        lines += [
+            "## Serving",
+            "",
+            f"16 concurrent HTTP clients (wrk) over loopback against `joinedup serve` (2 worker processes) "
+            f"with {sections['serving_resources']:,} resources loaded. URLs drawn at random from the loaded "
+            "data; a 3-second warm-up precedes each measurement. The baseline is `/healthz` (HTTP stack only).",
+            "",
+        ]
         for name, run in sections["serving"].items():
             lines += [*_serving_table(name, run), ""]
     for extra in sections.get("extra", []):

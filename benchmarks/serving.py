@@ -59,8 +59,22 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "JOINEDUP_DATABASE_URL": database_url, "JOINEDUP_BASE_URL": self.base}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "joinedup.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "joinedup.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env=env,
         )
         deadline = time.monotonic() + 60
@@ -92,14 +106,21 @@ def run_wrk(base: str, paths: list[str], seconds: int = 15, connections: int = 1
         script.write_text(LUA)
         result = subprocess.run(
             [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
-            env={**os.environ, "BENCH_URLS": str(urls)}, capture_output=True, text=True, timeout=seconds + 60,
+            env={**os.environ, "BENCH_URLS": str(urls)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
         )
     match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)", result.stdout)
     if match is None:
         raise RuntimeError(f"wrk said: {result.stdout}\n{result.stderr}")
     requests, duration_us = int(match.group(1)), int(match.group(2))
-    return requests / (duration_us / 1e6), float(match.group(3)) / 1000, float(match.group(4)) / 1000, int(
-        match.group(5))
+    return (
+        requests / (duration_us / 1e6),
+        float(match.group(3)) / 1000,
+        float(match.group(4)) / 1000,
+        int(match.group(5)),
+    )
 
 
 def scenario(name: str, base: str, paths: list[str], seconds: int = 15) -> ServingFigures:

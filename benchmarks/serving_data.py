@@ -23,11 +23,20 @@ class ScenarioUrls:
 
 def _sample(engine: Engine, resource_type: str, size: int, seed: int) -> list[str]:
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(resources).where(
-            resources.c.resource_type == resource_type)).scalar_one()
+        total = conn.execute(
+            select(func.count()).select_from(resources).where(resources.c.resource_type == resource_type)
+        ).scalar_one()
         step = max(1, total // size)
-        rows = conn.execute(select(resources.c.id).where(resources.c.resource_type == resource_type)
-                            .order_by(resources.c.pk).limit(size * step)).scalars().all()
+        rows = (
+            conn.execute(
+                select(resources.c.id)
+                .where(resources.c.resource_type == resource_type)
+                .order_by(resources.c.pk)
+                .limit(size * step)
+            )
+            .scalars()
+            .all()
+        )
     ids = list(rows[::step])
     random.Random(seed).shuffle(ids)
     return ids[:size]
@@ -41,20 +50,36 @@ def build(engine: Engine, size: int = 2000, everything_target: int = 300) -> Sce
         pairs = conn.execute(
             select(idx_reference.c.target_id, idx_token.c.system, idx_token.c.code)
             .select_from(idx_reference.join(idx_token, idx_token.c.resource_pk == idx_reference.c.resource_pk))
-            .where(idx_reference.c.resource_type == "Condition", idx_reference.c.param == "subject",
-                   idx_token.c.param == "code")
-            .limit(size)).all()
-        days = conn.execute(select(resources.c.content).where(resources.c.resource_type == "Encounter")
-                            .order_by(resources.c.pk).limit(size)).scalars().all()
+            .where(
+                idx_reference.c.resource_type == "Condition",
+                idx_reference.c.param == "subject",
+                idx_token.c.param == "code",
+            )
+            .limit(size)
+        ).all()
+        days = (
+            conn.execute(
+                select(resources.c.content)
+                .where(resources.c.resource_type == "Encounter")
+                .order_by(resources.c.pk)
+                .limit(size)
+            )
+            .scalars()
+            .all()
+        )
         tasks = conn.execute(
-            select(idx_reference.c.target_type, idx_reference.c.target_id, idx_token.c.code).distinct()
+            select(idx_reference.c.target_type, idx_reference.c.target_id, idx_token.c.code)
+            .distinct()
             .select_from(idx_reference.join(idx_token, idx_token.c.resource_pk == idx_reference.c.resource_pk))
-            .where(idx_reference.c.resource_type == "Task", idx_reference.c.param == "owner",
-                   idx_token.c.param == "status")).all()
+            .where(
+                idx_reference.c.resource_type == "Task", idx_reference.c.param == "owner", idx_token.c.param == "status"
+            )
+        ).all()
         sizes = conn.execute(
             select(idx_reference.c.target_id, func.count().label("n"))
             .where(idx_reference.c.target_type == "Patient")
-            .group_by(idx_reference.c.target_id)).all()
+            .group_by(idx_reference.c.target_id)
+        ).all()
     conditions = [f"/fhir/Condition?subject=Patient/{p.target_id}&code={p.system}|{p.code}" for p in pairs]
     encounter_days = sorted({orjson.loads(c).get("period", {}).get("start", "")[:10] for c in days} - {""})
     encounters = [f"/fhir/Encounter?date=ge{d}&date=le{d}&_count=20" for d in encounter_days]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from joinedup.settings import Settings
+from joinedup.synth.command import synth
 
 app = typer.Typer(
     help="JoinedUp: integrated health and social care records for a place.",
@@ -108,6 +109,9 @@ def demo(
     if serve_after:
         console.print(f"Serving JoinedUp on {settings.base_url} (FHIR API at {settings.fhir_base}).")
         serve(None, None, 1)
+
+
+app.command("synth")(synth)
 
 
 def main() -> None:

@@ -75,8 +75,11 @@ def test_unknown_search_parameter_lenient_and_strict(client: TestClient) -> None
 
 
 def test_resource_type_r4_does_not_define(client: TestClient) -> None:
-    for response in (client.get("/fhir/Spaceship"), client.get("/fhir/Spaceship/1"),
-                     client.post("/fhir/SubscriptionTopic", json={"resourceType": "SubscriptionTopic"}, headers=FHIR)):
+    for response in (
+        client.get("/fhir/Spaceship"),
+        client.get("/fhir/Spaceship/1"),
+        client.post("/fhir/SubscriptionTopic", json={"resourceType": "SubscriptionTopic"}, headers=FHIR),
+    ):
         assert response.status_code == 404
         assert _issue(response.json())["code"] == "not-supported"
 
@@ -94,9 +97,14 @@ def test_transaction_referring_to_nothing_is_undone_whole(client: TestClient) ->
         "type": "transaction",
         "entry": [
             {"fullUrl": "urn:uuid:1", "resource": patient("x"), "request": {"method": "POST", "url": "Patient"}},
-            {"resource": {"resourceType": "Condition", "subject": {"reference": "Patient/does-not-exist"},
-                          "code": {"text": "x"}},
-             "request": {"method": "POST", "url": "Condition"}},
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "subject": {"reference": "Patient/does-not-exist"},
+                    "code": {"text": "x"},
+                },
+                "request": {"method": "POST", "url": "Condition"},
+            },
         ],
     }
     response = client.post("/fhir", json=bundle, headers=FHIR)

@@ -24,10 +24,14 @@ def test_transaction_rewrites_urn_uuid_references(client: TestClient) -> None:
     new_condition = condition("ignored", "x", "44054006")
     del new_condition["id"]
     new_condition["subject"] = {"reference": "urn:uuid:6a1b"}
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        _entry(new_condition, "POST", "Condition"),
-        _entry(new_patient, "POST", "Patient", "urn:uuid:6a1b"),
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            _entry(new_condition, "POST", "Condition"),
+            _entry(new_patient, "POST", "Patient", "urn:uuid:6a1b"),
+        ],
+    }
     response = client.post("/fhir", json=bundle, headers=FHIR)
     assert response.status_code == 200, response.text
     result = response.json()
@@ -48,21 +52,29 @@ def test_transaction_resolves_conditional_references(client: TestClient) -> None
 
 
 def test_failed_transaction_writes_nothing(client: TestClient) -> None:
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        _entry(organization("o1", "Salford Royal"), "PUT", "Organization/o1"),
-        _entry({**patient("p1"), "birthDate": "not-a-date"}, "PUT", "Patient/p1"),
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            _entry(organization("o1", "Salford Royal"), "PUT", "Organization/o1"),
+            _entry({**patient("p1"), "birthDate": "not-a-date"}, "PUT", "Patient/p1"),
+        ],
+    }
     response = client.post("/fhir", json=bundle, headers=FHIR)
     assert response.status_code == 400
     assert client.get("/fhir/Organization/o1").status_code == 404
 
 
 def test_batch_answers_entry_by_entry(client: TestClient) -> None:
-    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
-        _entry(organization("o1", "Salford Royal"), "PUT", "Organization/o1"),
-        _entry({**patient("p1"), "birthDate": "not-a-date"}, "PUT", "Patient/p1"),
-        {"request": {"method": "GET", "url": "Organization/o1"}},
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            _entry(organization("o1", "Salford Royal"), "PUT", "Organization/o1"),
+            _entry({**patient("p1"), "birthDate": "not-a-date"}, "PUT", "Patient/p1"),
+            {"request": {"method": "GET", "url": "Organization/o1"}},
+        ],
+    }
     response = client.post("/fhir", json=bundle, headers=FHIR)
     assert response.status_code == 200
     statuses = [e["response"]["status"] for e in response.json()["entry"]]
@@ -77,8 +89,11 @@ def test_transaction_delete_and_if_none_exist(client: TestClient) -> None:
     del new_patient["id"]
     entry = _entry(new_patient, "POST", "Patient")
     entry["request"]["ifNoneExist"] = "identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919"
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        entry, {"request": {"method": "DELETE", "url": "Organization/o1"}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [entry, {"request": {"method": "DELETE", "url": "Organization/o1"}}],
+    }
     assert client.post("/fhir", json=bundle, headers=FHIR).status_code == 200
     again = client.post("/fhir", json=bundle, headers=FHIR).json()
     assert again["entry"][0]["response"]["status"] == "200 OK"

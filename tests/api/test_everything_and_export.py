@@ -67,8 +67,13 @@ def test_system_and_patient_export(client: TestClient) -> None:
     lines = client.get(outputs["Condition"]["url"].replace("http://127.0.0.1:8000", "")).content.splitlines()
     assert {orjson.loads(line)["resourceType"] for line in lines} == {"Condition"}
 
-    group = {"resourceType": "Group", "id": "g1", "type": "person", "actual": True,
-             "member": [{"entity": {"reference": "Patient/p2"}}]}
+    group = {
+        "resourceType": "Group",
+        "id": "g1",
+        "type": "person",
+        "actual": True,
+        "member": [{"entity": {"reference": "Patient/p2"}}],
+    }
     client.put("/fhir/Group/g1", json=group, headers=FHIR)
     kick = client.get("/fhir/Group/g1/$export?_type=Condition", headers={"Prefer": "respond-async"})
     manifest = _wait_for(client, kick.headers["Content-Location"].replace("http://127.0.0.1:8000", ""))
