@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, func, literal, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from joinedup.fhir.search_parameters import parameters_for
@@ -26,28 +26,28 @@ def live_rows(resource_row: FromClause, resource_type: str | None, visibility: V
     return conditions
 
 
-def criterion_condition(criterion: Criterion, resource_row: FromClause, visibility: Visibility) -> ColumnElement[bool]:
+def criterion_condition(
+    criterion: Criterion, resource_row: FromClause, resource_type: str, visibility: Visibility
+) -> ColumnElement[bool]:
     if isinstance(criterion, ParamCriterion):
-        return param_condition(criterion, resource_row)
+        return param_condition(criterion, resource_row, resource_type)
     if isinstance(criterion, ChainCriterion):
-        return _chain_condition(criterion, resource_row, visibility)
-    return _has_condition(criterion, resource_row, visibility)
+        return _chain_condition(criterion, resource_row, resource_type, visibility)
+    return _has_condition(criterion, resource_row, resource_type, visibility)
 
 
 def _chain_condition(
-    criterion: ChainCriterion, resource_row: FromClause, visibility: Visibility
+    criterion: ChainCriterion, resource_row: FromClause, resource_type: str, visibility: Visibility
 ) -> ColumnElement[bool]:
     target = resources.alias()
     link = idx_reference.alias()
     matching_targets = select(target.c.id).where(
         *live_rows(target, criterion.target_type, visibility),
-        criterion_condition(criterion.inner, target, visibility),
+        criterion_condition(criterion.inner, target, criterion.target_type, visibility),
     )
-    return exists(
-        select(literal(1))
-        .select_from(link)
-        .where(
-            link.c.resource_pk == resource_row.c.pk,
+    return resource_row.c.pk.in_(
+        select(link.c.resource_pk).where(
+            link.c.resource_type == resource_type,
             link.c.param == criterion.reference.name,
             link.c.target_type == criterion.target_type,
             link.c.target_id.in_(matching_targets),
@@ -55,19 +55,20 @@ def _chain_condition(
     )
 
 
-def _has_condition(criterion: HasCriterion, resource_row: FromClause, visibility: Visibility) -> ColumnElement[bool]:
+def _has_condition(
+    criterion: HasCriterion, resource_row: FromClause, resource_type: str, visibility: Visibility
+) -> ColumnElement[bool]:
     source = resources.alias()
     link = idx_reference.alias()
-    return exists(
-        select(literal(1))
+    return resource_row.c.id.in_(
+        select(link.c.target_id)
         .select_from(link.join(source, source.c.pk == link.c.resource_pk))
         .where(
-            link.c.target_id == resource_row.c.id,
-            link.c.target_type == resource_row.c.resource_type,
-            link.c.param == criterion.reference.name,
             link.c.resource_type == criterion.source_type,
+            link.c.param == criterion.reference.name,
+            link.c.target_type == resource_type,
             *live_rows(source, criterion.source_type, visibility),
-            criterion_condition(criterion.inner, source, visibility),
+            criterion_condition(criterion.inner, source, criterion.source_type, visibility),
         )
     )
 
@@ -78,13 +79,11 @@ def compartment_condition(resource_type: str, patient_id: str, resource_row: Fro
         return resource_row.c.id == patient_id
     names = [p.name for p in parameters_for(resource_type).values() if p.type == "reference" and "Patient" in p.targets]
     link = idx_reference.alias()
-    return exists(
-        select(literal(1))
-        .select_from(link)
-        .where(
-            link.c.resource_pk == resource_row.c.pk,
-            link.c.target_type == "Patient",
+    return resource_row.c.pk.in_(
+        select(link.c.resource_pk).where(
             link.c.target_id == patient_id,
+            link.c.target_type == "Patient",
+            link.c.resource_type == resource_type,
             link.c.param.in_(names),
         )
     )
@@ -121,7 +120,7 @@ def matching(
     """The resources alias and the full WHERE of a search, shared by the page and the count."""
     row = resources.alias("r")
     conditions = live_rows(row, request.resource_type, visibility)
-    conditions += [criterion_condition(c, row, visibility) for c in request.criteria]
+    conditions += [criterion_condition(c, row, request.resource_type, visibility) for c in request.criteria]
     if extra is not None:
         conditions.append(extra(row))
     return row, conditions

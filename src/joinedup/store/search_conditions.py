@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, FromClause, and_, exists, false, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, FromClause, Select, and_, false, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from joinedup.fhir import dates
@@ -28,21 +28,22 @@ def prefix_range(column: Col[str], prefix: str) -> ColumnElement[bool]:
     return and_(column >= prefix, column < prefix + _TOP)
 
 
-def _exists_in(
+def _pks_in(
     kind: str,
-    resource_row: FromClause,
+    resource_type: str,
     parameter: SearchParameter,
     match: Callable[[FromClause], ColumnElement[bool]] | None,
-) -> ColumnElement[bool]:
+) -> Select[tuple[int]]:
+    """The pks of resources of the type with an index value of the parameter (matching, when given).
+
+    Criteria are written as `r.pk IN (this)` rather than a correlated EXISTS, so that both databases drive the
+    search from the index's (resource_type, param, value) order instead of visiting every resource of the type.
+    """
     table = INDEX_TABLES[kind]
-    conditions = [
-        table.c.resource_pk == resource_row.c.pk,
-        table.c.param == parameter.name,
-        table.c.resource_type == resource_row.c.resource_type,
-    ]
+    conditions = [table.c.resource_type == resource_type, table.c.param == parameter.name]
     if match is not None:
         conditions.append(match(table))
-    return exists(select(literal(1)).select_from(table).where(*conditions))
+    return select(table.c.resource_pk).where(*conditions)
 
 
 def _string(table: FromClause, value: SearchValue, modifier: str | None) -> ColumnElement[bool]:
@@ -215,7 +216,7 @@ def index_kind(parameter: SearchParameter) -> str:
     return "token" if parameter.type == "special" else parameter.type
 
 
-def param_condition(criterion: ParamCriterion, resource_row: FromClause) -> ColumnElement[bool]:
+def param_condition(criterion: ParamCriterion, resource_row: FromClause, resource_type: str) -> ColumnElement[bool]:
     """True for a resource row matching any of the criterion's values."""
     parameter, modifier = criterion.parameter, criterion.modifier
     key = parameter.name + (f":{modifier}" if modifier else "")
@@ -225,13 +226,14 @@ def param_condition(criterion: ParamCriterion, resource_row: FromClause) -> Colu
     if kind not in INDEX_TABLES:
         raise InvalidRequest(f"Search parameter '{parameter.name}' is not supported", location=key)
     if modifier == "missing":
-        present = _exists_in(kind, resource_row, parameter, None)
+        present = resource_row.c.pk.in_(_pks_in(kind, resource_type, parameter, None))
         wants_missing = [v.text == "true" for v in criterion.values]
         return or_(*(not_(present) if missing else present for missing in wants_missing))
     if modifier == "not":  # R4: matches resources with no value equal to the token, including none at all
         matches = [_value_match(parameter, None, v, key) for v in criterion.values]
-        return not_(_exists_in(kind, resource_row, parameter, lambda t: or_(*(m(t) for m in matches))))
+        found = _pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches)))
+        return resource_row.c.pk.not_in(found)
     matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
     if not matches:
         return false()
-    return _exists_in(kind, resource_row, parameter, lambda t: or_(*(m(t) for m in matches)) if matches else true())
+    return resource_row.c.pk.in_(_pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches))))
