@@ -55,6 +55,9 @@ def build_demo(settings: Settings, people: int, console: Console) -> None:
         f"The demo place: {report.created} resources created, {report.unchanged} already loaded, "
         f"{len(report.rejected)} rejected."
     )
+    from joinedup.identity.command import describe, run_batch
+
+    console.print(describe(run_batch(settings, console)))  # the person index: one Person per resident
     console.print(
         "Demo sign-in: this is a development deployment, so the API answers as the development "
         "administrator; named demo users for each role arrive with the sign-in work."

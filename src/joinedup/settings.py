@@ -30,7 +30,14 @@ class Settings(BaseSettings):
         default_factory=lambda: secrets.token_urlsafe(32),
         description="Signs the web session cookie; set it when more than one process serves the pages",
     )
+    break_glass_hours: float = Field(default=4.0, description="How long a break-glass access lasts")
     session_max_age: int = Field(default=8 * 3600, description="Seconds a web sign-in lasts")
+    identity_link_threshold: float = Field(
+        default=0.99, description="Person index: link automatically at or above this match probability"
+    )
+    identity_review_threshold: float = Field(
+        default=0.2, description="Person index: send to review at or above this match probability (below: new person)"
+    )
     node_modules: Path = Field(
         default=Path("./node_modules"), description="Where `npm ci` put nhsuk-frontend and htmx.org for the pages"
     )

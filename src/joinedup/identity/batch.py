@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import deterministic
@@ -32,8 +32,14 @@ def link_batch(
     thresholds: Thresholds | None = None,
     backend: Backend | None = None,
     previous_persons: Mapping[str, str] | None = None,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
 ) -> BatchResult:
-    """Link every record: automatic links become persons (connected components); review pairs wait for a human."""
+    """Link every record: automatic links become persons (connected components); review pairs wait for a human.
+
+    Reviewers' decisions win over the model: `must_link` pairs (accepted, merged) are joined whatever the score,
+    `cannot_link` pairs (rejected, unmerged) are never joined by a direct link.
+    """
     thresholds = thresholds or Thresholds()
     scorer = ScoringModel(model)
     by_key = {r.key: r for r in records}
@@ -48,7 +54,11 @@ def link_batch(
         a, b = by_key[pair.left], by_key[pair.right]
         decided[key] = decide_pair(a, b, scorer.explain(pair.levels), thresholds)
     decisions = tuple(decided.values())
-    links = [(d.left, d.right) for d in decisions if d.outcome is Outcome.LINK]
+    parted = {_ordered(a, b) for a, b in cannot_link}
+    links = [
+        (d.left, d.right) for d in decisions if d.outcome is Outcome.LINK and _ordered(d.left, d.right) not in parted
+    ]
+    links += [(a, b) for a, b in must_link if a in by_key and b in by_key]
     persons = assign_person_ids(connected_components(by_key, links), previous_persons)
     return BatchResult(decisions, persons)
 

@@ -1,0 +1,175 @@
+"""Reading and writing the person index through the access gate, as the system (never a side door to the store).
+
+Source Patients, the index's Persons, review Tasks, reviewers' decisions and the trained model (a Binary) are all
+ordinary FHIR resources; writes go in transaction bundles, so each group of changes is all or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from joinedup.access.context import AccessContext
+from joinedup.access.gate import AccessGate
+from joinedup.fhir.errors import Forbidden, Gone, NotFound
+from joinedup.fhir.search_request import MAX_COUNT, parse_search
+from joinedup.fhir.source import SOURCE_URI_PREFIX, source_of
+from joinedup.fhir.validation import validate_resource
+from joinedup.store.bulk_writer import Prepared, write_batch
+from joinedup.store.indexer import index_rows
+from joinedup.store.writer import content_hash
+
+from .features import patient_to_record
+from .model import LinkageModel
+from .record import LinkageRecord
+from .resources import (
+    CODE_SYSTEM,
+    INDEX_SOURCE,
+    INDEX_TAG,
+    PARTICIPANT_TYPE,
+    REVIEW_CODE,
+    REVIEWER_ROLE,
+    PersonState,
+    Resource,
+    ReviewItem,
+    ReviewStatus,
+    person_state,
+    review_item,
+)
+
+# The person index acts as the system: it must see every source record to link it (decision 0200).
+SYSTEM_CONTEXT = AccessContext(user="system/person-index", role="system", purpose="operations")
+MODEL_BINARY_ID = "person-index-model"
+WRITE_CHUNK = 500  # resources per transaction bundle
+
+
+def source_name(patient: Resource) -> str:
+    """The partner a Patient came from, short: 'https://joinedup.example/source/gp' → 'gp'."""
+    source = source_of(patient) or "unknown"
+    return source.removeprefix(SOURCE_URI_PREFIX)
+
+
+def linkage_record(patient: Resource) -> LinkageRecord:
+    return patient_to_record(patient, source_name(patient))
+
+
+class IndexStore:
+    def __init__(self, gate: AccessGate, ctx: AccessContext = SYSTEM_CONTEXT) -> None:
+        self.gate = gate
+        self.ctx = ctx
+
+    # --- reads ---------------------------------------------------------------------------------------------------
+    def search(self, resource_type: str, params: Sequence[tuple[str, str]], limit: int | None = None) -> list[Resource]:
+        return list(self.iterate(resource_type, params, limit=limit))
+
+    def iterate(
+        self,
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        page_size: int = MAX_COUNT,
+        on_page: Callable[[int, int | None], None] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Resource]:
+        """Every match, a page at a time (ordered by the store's row order, so paging is stable)."""
+        offset = 0
+        while True:
+            request = parse_search(resource_type, list(params))
+            request.count = page_size if limit is None else min(page_size, limit - offset)
+            request.offset = offset
+            request.total = "accurate" if on_page is not None and offset == 0 else "none"
+            page = self.gate.search(self.ctx, request)
+            yield from page.matches
+            offset += len(page.found)
+            if on_page is not None:
+                on_page(len(page.found), page.total)
+            if not page.has_next or (limit is not None and offset >= limit):
+                return
+
+    def source_patients(self, on_page: Callable[[int, int | None], None] | None = None) -> list[Resource]:
+        return list(self.iterate("Patient", [], on_page=on_page))
+
+    def read(self, resource_type: str, resource_id: str) -> Resource | None:
+        try:
+            return self.gate.read(self.ctx, resource_type, resource_id).content
+        except (NotFound, Gone):
+            return None
+
+    def persons(self) -> dict[str, PersonState]:
+        found = self.iterate("Person", [("_tag", f"{CODE_SYSTEM}|{INDEX_TAG['code']}")])
+        return {p["id"]: person_state(p) for p in found}
+
+    def person_of(self, patient_id: str) -> PersonState | None:
+        for person in self.search(
+            "Person", [("link", f"Patient/{patient_id}"), ("_tag", f"{CODE_SYSTEM}|person-index")]
+        ):
+            state = person_state(person)
+            if state.active and patient_id in state.links:
+                return state
+        return None
+
+    def reviews(self, status: ReviewStatus | None = ReviewStatus.OPEN) -> list[ReviewItem]:
+        params = [("code", f"{CODE_SYSTEM}|{REVIEW_CODE}")]
+        if status is not None:
+            params.append(("status", status.value))
+        return [review_item(t) for t in self.iterate("Task", params)]
+
+    def human_decisions(self) -> list[Resource]:
+        """Reviewers' Provenances, oldest first: accepted and rejected links, merges and unmerges."""
+        found = self.search(
+            "Provenance", [("agent-type", f"{PARTICIPANT_TYPE}|{REVIEWER_ROLE}"), ("_sort", "recorded")]
+        )
+        return [p for p in found if p.get("meta", {}).get("source") == INDEX_SOURCE]
+
+    # --- the model -----------------------------------------------------------------------------------------------
+    def model(self) -> LinkageModel | None:
+        binary = self.read("Binary", MODEL_BINARY_ID)
+        if binary is None or not binary.get("data"):
+            return None
+        return LinkageModel.from_json(orjson.loads(base64.b64decode(binary["data"])))
+
+    def save_model(self, model: LinkageModel) -> None:
+        data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)
+        binary = {
+            "resourceType": "Binary",
+            "id": MODEL_BINARY_ID,
+            "meta": {"source": INDEX_SOURCE, "tag": [dict(INDEX_TAG)]},
+            "contentType": "application/json",
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+        self.write([binary])
+
+    # --- writes --------------------------------------------------------------------------------------------------
+    def write(self, resources: Sequence[Resource], if_match: dict[str, int] | None = None) -> None:
+        """PUT every resource in one transaction (the caller keeps each bundle to what must change together)."""
+        if not resources:
+            return
+        entries: list[dict[str, Any]] = []
+        for resource in resources:
+            url = f"{resource['resourceType']}/{resource['id']}"
+            request: dict[str, Any] = {"method": "PUT", "url": url}
+            if if_match and url in if_match:
+                request["ifMatch"] = f'W/"{if_match[url]}"'
+            entries.append({"fullUrl": url, "resource": resource, "request": request})
+        self.gate.transaction(self.ctx, {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+
+    def write_batch(self, resources: Sequence[Resource]) -> None:
+        """Many resources in one transaction through the store's set-based batch writer (what `joinedup load`
+        uses): validated and indexed exactly as a single write, a new version only where the content changed. For
+        the batch linkage, a system job like the loader; everything else writes through `write`."""
+        if not self.gate.policy.may_write(self.ctx, "Person"):
+            raise Forbidden("The person index may not write")
+        prepared = []
+        for resource in resources:
+            validate_resource(resource)
+            prepared.append(Prepared(resource, content_hash(resource), index_rows(resource)))
+        with self.gate.store.writing() as conn:
+            write_batch(conn, prepared)
+
+
+def model_version(model: LinkageModel) -> str:
+    """A short, stable name for a trained model: the start of the hash of its saved form."""
+    return hashlib.sha256(orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
