@@ -27,6 +27,7 @@ from joinedup.fhir.validation import validate_resource
 from .bulk_writer import BatchCounts, Prepared, write_batch
 from .bundles import BundleProcessor
 from .context import SYSTEM
+from .engine import refresh_statistics
 from .fhir_store import FhirStore
 from .indexer import index_rows
 from .writer import content_hash
@@ -140,6 +141,8 @@ class Loader:
                     progress(path.stat().st_size)
         for path in deferred:  # bundles whose conditional references needed a later file
             self._load_json(path, report, final=True)
+        if report.files:
+            refresh_statistics(self.store.engine)
         return report
 
     def _load_ndjson(self, path: Path, pool: Any, report: LoadReport) -> None:

@@ -51,3 +51,18 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let the query planner see the data as it now is (after a load or a migration).
+
+    Without statistics SQLite guessed that `resource_type = ?` was the narrowest way into a search and visited
+    every Condition to test a patient's three; with them it starts from the index rows that matched. A sampled
+    ANALYZE (analysis_limit) takes well under a second even on a store of a million resources.
+    """
+    with engine.begin() as conn:
+        if is_postgres(engine):
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")

@@ -13,6 +13,8 @@ from joinedup.fhir.references import parse_reference
 from joinedup.fhir.search_parameters import SearchParameter, parameters_for
 from joinedup.fhir.text import fold
 
+from .date_spans import span_class
+
 IndexRows = dict[str, list[dict[str, Any]]]
 _STRING_PARTS = (
     "family",
@@ -122,7 +124,7 @@ def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, dic
             yield "reference", row
     elif kind == "date":
         for low, high in _date_ranges(value):
-            yield "date", {"low": low, "high": high}
+            yield "date", {"low": low, "high": high, "span": span_class(low, high)}
     elif kind == "number":
         found = number_range(value)
         if found:
@@ -185,4 +187,4 @@ def index_rows(resource: dict[str, Any]) -> IndexRows:
 
 def last_updated_row(resource_type: str, moment: int) -> dict[str, Any]:
     """The _lastUpdated index row of a version written at `moment` (an instant: low and high are equal)."""
-    return {"resource_type": resource_type, "param": "_lastUpdated", "low": moment, "high": moment}
+    return {"resource_type": resource_type, "param": "_lastUpdated", "low": moment, "high": moment, "span": 0}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -109,7 +110,8 @@ idx_date = _index_table(
     "idx_date",
     Column("low", BigInteger, nullable=False),  # microseconds since the epoch, UTC
     Column("high", BigInteger, nullable=False),
-    indexes=(("resource_type", "param", "low"), ("resource_type", "param", "high")),
+    Column("span", SmallInteger, nullable=False, server_default="0"),  # span class: store/date_spans.py
+    indexes=(("resource_type", "param", "span", "low", "high", "resource_pk"),),
 )
 idx_number = _index_table(
     "idx_number",

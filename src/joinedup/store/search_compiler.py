@@ -7,12 +7,13 @@ from collections.abc import Callable
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement as Col
 
+from joinedup.fhir.cardinality import single_valued
 from joinedup.fhir.search_parameters import parameters_for
 from joinedup.fhir.search_request import ChainCriterion, Criterion, HasCriterion, ParamCriterion, SearchRequest, SortKey
 
 from .context import Visibility
 from .schema import INDEX_TABLES, idx_reference, resources
-from .search_conditions import index_kind, param_condition
+from .search_conditions import dates_condition, index_kind, param_condition
 
 
 def live_rows(resource_row: FromClause, resource_type: str | None, visibility: Visibility) -> list[ColumnElement[bool]]:
@@ -112,6 +113,27 @@ def _sort_expression(key: SortKey, resource_row: FromClause) -> Col[object]:
     )
 
 
+def _criteria_conditions(
+    criteria: list[Criterion], row: FromClause, resource_type: str, visibility: Visibility
+) -> list[ColumnElement[bool]]:
+    """One condition per criterion, except that criteria on the same single-valued date parameter (a range given
+    as ge/le) become one lookup of the row that meets them all, which the index bounds on both ends."""
+    conditions: list[ColumnElement[bool]] = []
+    date_groups: dict[str, list[ParamCriterion]] = {}
+    for criterion in criteria:
+        if (
+            isinstance(criterion, ParamCriterion)
+            and criterion.modifier is None
+            and criterion.parameter.type == "date"
+            and single_valued(criterion.parameter)
+        ):
+            date_groups.setdefault(criterion.parameter.name, []).append(criterion)
+        else:
+            conditions.append(criterion_condition(criterion, row, resource_type, visibility))
+    conditions += [dates_condition(group, row, resource_type) for group in date_groups.values()]
+    return conditions
+
+
 def matching(
     request: SearchRequest,
     visibility: Visibility,
@@ -120,7 +142,7 @@ def matching(
     """The resources alias and the full WHERE of a search, shared by the page and the count."""
     row = resources.alias("r")
     conditions = live_rows(row, request.resource_type, visibility)
-    conditions += [criterion_condition(c, row, request.resource_type, visibility) for c in request.criteria]
+    conditions += _criteria_conditions(request.criteria, row, request.resource_type, visibility)
     if extra is not None:
         conditions.append(extra(row))
     return row, conditions

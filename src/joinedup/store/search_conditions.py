@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, false, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement as Col
 
-from joinedup.fhir import dates
 from joinedup.fhir.errors import InvalidRequest
 from joinedup.fhir.numbers import number_range
 from joinedup.fhir.search_parameters import SearchParameter
 from joinedup.fhir.search_request import ParamCriterion, SearchValue
 from joinedup.fhir.text import fold
 
+from .date_conditions import Bounds, bounded_scan, date_bounds, date_match
 from .schema import INDEX_TABLES
 
 _TOP = "\U0010ffff"  # sorts after every character byte-wise: the upper bound of a prefix range
@@ -91,42 +90,6 @@ def _reference(
     return table.c.target_id == text
 
 
-def _search_range(value: SearchValue, name: str) -> tuple[int, int]:
-    try:
-        return dates.parse_range(value.text)
-    except ValueError:
-        raise InvalidRequest(f"'{value.text}' is not a valid date in '{name}'", location=name) from None
-
-
-def _date(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
-    low, high = _search_range(value, name)
-    lo, hi = table.c.low, table.c.high
-    match value.prefix:
-        case "eq":
-            return and_(lo >= low, hi <= high)
-        case "ne":
-            return or_(lo < low, hi > high)
-        case "gt":
-            return hi > high
-        case "lt":
-            return lo < low
-        # R4 3.1.1.4: ge is "the range above the search value intersects the target, or the search value fully
-        # contains it" (gt or eq), le likewise (lt or eq). `hi >= low` / `lo <= high` also matched a Period that
-        # merely overlapped the search range from the other side (ended on the day searched with ge).
-        case "ge":
-            return or_(hi > high, and_(lo >= low, hi <= high))
-        case "le":
-            return or_(lo < low, and_(lo >= low, hi <= high))
-        case "sa":
-            return lo > high
-        case "eb":
-            return hi < low
-        case _:  # ap: within 10% of the gap between the value and now, at least a day (R4 leaves this to us)
-            now = dates.micros(datetime.now(UTC))
-            margin = max(abs(now - low) // 10, 86_400_000_000)
-            return and_(hi >= low - margin, lo <= high + margin)
-
-
 def _parse_number(text: str, name: str) -> tuple[float, float, float]:
     found = number_range(text)
     if found is None:
@@ -197,7 +160,7 @@ def _value_match(
     if kind == "reference":
         return lambda t: _reference(t, value, modifier, parameter)
     if kind == "date":
-        return lambda t: _date(t, value, key)
+        return lambda t: date_match(t, value, key)
     if kind == "number":
         number, low, high = _parse_number(value.text, key)
         return lambda t: _ordered(t.c.value, number, low, high, value.prefix)
@@ -233,7 +196,32 @@ def param_condition(criterion: ParamCriterion, resource_row: FromClause, resourc
         matches = [_value_match(parameter, None, v, key) for v in criterion.values]
         found = _pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches)))
         return resource_row.c.pk.not_in(found)
+    if kind == "date" and modifier is None:
+        return dates_condition([criterion], resource_row, resource_type)
     matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
     if not matches:
         return false()
     return resource_row.c.pk.in_(_pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches))))
+
+
+def dates_condition(
+    criteria: list[ParamCriterion], resource_row: FromClause, resource_type: str
+) -> ColumnElement[bool]:
+    """Criteria on one date parameter met by a single index row: one criterion, or several (AND) on a parameter
+    that holds at most one value per resource. The exact tests go with their necessary bounds, which the
+    covering (resource_type, param, span, low) index answers with a few narrow scans."""
+    parameter = criteria[0].parameter
+    if any(not criterion.values for criterion in criteria):
+        return false()
+    bounds = Bounds()
+    for criterion in criteria:
+        either = date_bounds(criterion.values[0], parameter.name)
+        for value in criterion.values[1:]:
+            either = either.either(date_bounds(value, parameter.name))
+        bounds = bounds.both(either)
+
+    def match(table: FromClause) -> ColumnElement[bool]:
+        exact = [or_(*(date_match(table, v, parameter.name) for v in c.values)) for c in criteria]
+        return and_(*exact, bounded_scan(table, bounds))
+
+    return resource_row.c.pk.in_(_pks_in("date", resource_type, parameter, match))

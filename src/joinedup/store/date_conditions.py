@@ -1,0 +1,140 @@
+"""Date search conditions (R4 prefixes over [low, high] ranges), with bounds the index can use.
+
+Each prefix is an exact test on the row's range. Beside it go necessary bounds (the range must start no earlier
+than A and no later than B, and end no earlier than C and no later than D), which, with the row's span class,
+turn into one narrow scan of the (resource_type, param, span, low) index per class (see date_spans.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, FromClause, and_, or_, true
+
+from joinedup.fhir import dates
+from joinedup.fhir.errors import InvalidRequest
+from joinedup.fhir.search_request import SearchValue
+
+from .date_spans import SPAN_LIMITS, UNBOUNDED
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Necessary bounds on a matching row: low in [low_min, low_max], high in [high_min, high_max]; None = open."""
+
+    low_min: int | None = None
+    low_max: int | None = None
+    high_min: int | None = None
+    high_max: int | None = None
+
+    def either(self, other: Bounds) -> Bounds:
+        """Bounds that hold for a row meeting this or the other (OR of values): the wider of each."""
+        return Bounds(
+            _loosest(self.low_min, other.low_min, min),
+            _loosest(self.low_max, other.low_max, max),
+            _loosest(self.high_min, other.high_min, min),
+            _loosest(self.high_max, other.high_max, max),
+        )
+
+    def both(self, other: Bounds) -> Bounds:
+        """Bounds that hold for a row meeting this and the other (AND on one row): the narrower of each."""
+        return Bounds(
+            _tightest(self.low_min, other.low_min, max),
+            _tightest(self.low_max, other.low_max, min),
+            _tightest(self.high_min, other.high_min, max),
+            _tightest(self.high_max, other.high_max, min),
+        )
+
+
+def _loosest(a: int | None, b: int | None, pick: Callable[[int, int], int]) -> int | None:
+    return None if a is None or b is None else pick(a, b)
+
+
+def _tightest(a: int | None, b: int | None, pick: Callable[[int, int], int]) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else pick(a, b)
+
+
+def search_range(value: SearchValue, name: str) -> tuple[int, int]:
+    try:
+        return dates.parse_range(value.text)
+    except ValueError:
+        raise InvalidRequest(f"'{value.text}' is not a valid date in '{name}'", location=name) from None
+
+
+def _approximate_margin(low: int) -> int:
+    # ap: within 10% of the gap between the value and now, at least a day (R4 leaves this to the server)
+    now = dates.micros(datetime.now(UTC))
+    return max(abs(now - low) // 10, 86_400_000_000)
+
+
+def date_match(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
+    """The exact R4 test of one prefixed value against the row's range."""
+    low, high = search_range(value, name)
+    lo, hi = table.c.low, table.c.high
+    match value.prefix:
+        case "eq":
+            return and_(lo >= low, hi <= high)
+        case "ne":
+            return or_(lo < low, hi > high)
+        case "gt":
+            return hi > high
+        case "lt":
+            return lo < low
+        # R4 3.1.1.4: ge is "the range above the search value intersects the target, or the search value fully
+        # contains it" (gt or eq), le likewise (lt or eq). `hi >= low` / `lo <= high` also matched a Period that
+        # merely overlapped the search range from the other side (ended on the day searched with ge).
+        case "ge":
+            return or_(hi > high, and_(lo >= low, hi <= high))
+        case "le":
+            return or_(lo < low, and_(lo >= low, hi <= high))
+        case "sa":
+            return lo > high
+        case "eb":
+            return hi < low
+        case _:
+            margin = _approximate_margin(low)
+            return and_(hi >= low - margin, lo <= high + margin)
+
+
+def date_bounds(value: SearchValue, name: str) -> Bounds:
+    """What every row matching the value must satisfy (a superset of date_match, in index-friendly form)."""
+    low, high = search_range(value, name)
+    match value.prefix:
+        case "eq":
+            return Bounds(low_min=low, low_max=high, high_min=low, high_max=high)
+        case "gt" | "ge":
+            return Bounds(high_min=high if value.prefix == "gt" else low)
+        case "lt" | "le":
+            return Bounds(low_max=low if value.prefix == "lt" else high)
+        case "sa":
+            return Bounds(low_min=high)
+        case "eb":
+            return Bounds(high_max=low)
+        case "ap":
+            margin = _approximate_margin(low)
+            return Bounds(low_max=high + margin, high_min=low - margin)
+        case _:  # ne
+            return Bounds()
+
+
+def bounded_scan(table: FromClause, bounds: Bounds) -> ColumnElement[bool]:
+    """The bounds as one range of `low` per span class (a range of width < 2**b days that ends at or after C
+    starts after C - 2**b days), plus the bounds on `high`, all answered from the covering index."""
+    lo, hi, span = table.c.low, table.c.high, table.c.span
+    ends = [hi >= bounds.high_min] if bounds.high_min is not None else []
+    ends += [hi <= bounds.high_max] if bounds.high_max is not None else []
+    if bounds.low_min is None and bounds.low_max is None and bounds.high_min is None:
+        return and_(true(), *ends)
+    per_class: list[ColumnElement[bool]] = []
+    for span_class, limit in [*enumerate(SPAN_LIMITS), (UNBOUNDED, None)]:
+        start_floor = bounds.low_min
+        if bounds.high_min is not None and limit is not None:
+            start_floor = bounds.high_min - limit if start_floor is None else max(start_floor, bounds.high_min - limit)
+        starts = [lo >= start_floor] if start_floor is not None else []
+        starts += [lo <= bounds.low_max] if bounds.low_max is not None else []
+        per_class.append(and_(span == span_class, *starts))
+    return and_(or_(*per_class), *ends)
