@@ -11,6 +11,7 @@ from joinedup import __version__
 from joinedup.access.gate import AccessGate
 from joinedup.api import capability, export_routes, resource_routes, search_routes
 from joinedup.api.deps import Services
+from joinedup.api.identity_routes import install_identity
 from joinedup.api.limits import BodyLimitMiddleware
 from joinedup.api.outcome import install_error_handlers
 from joinedup.settings import Settings
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.exports = ExportJobs(store, settings.export_dir)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     install_error_handlers(app)
+    install_identity(app, settings)  # the person index: its operations first, so /fhir/Task/{id}/$… is theirs
     app.include_router(capability.router, prefix="/fhir")
     app.include_router(export_routes.router, prefix="/fhir")
     app.include_router(search_routes.router, prefix="/fhir")

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from joinedup.identity.command import identity_app
+from joinedup.identity.command import identity_app, link_after_load
 from joinedup.settings import Settings
 from joinedup.synth.command import synth
 
@@ -68,6 +68,8 @@ def load(
         f"Loaded {report.files} files: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.rejected)} rejected."
     )
+    if report.created or report.updated:
+        link_after_load(settings, console)  # the person index places the newly loaded Patients
     for reject in report.rejected:
         console.print(f"  rejected {reject.where}: {reject.reason}", highlight=False, soft_wrap=True)
     if report.rejected:

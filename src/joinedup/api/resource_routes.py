@@ -15,6 +15,7 @@ from joinedup.store.fhir_store import Outcome
 
 from .body import parse_json, read_body, read_resource
 from .deps import access_context, prefer, services
+from .identity_routes import place_written_patient
 from .outcome import information
 from .responses import FHIR_JSON, fhir_response, version_headers
 
@@ -65,6 +66,7 @@ async def create(resource_type: str, request: Request) -> Response:
         )
     if_none_exist = request.headers.get("if-none-exist")
     outcome = await run_in_threadpool(services(request).gate.create, ctx, resource, if_none_exist)
+    await place_written_patient(request, outcome)  # the person index places an arriving Patient
     return _written_response(request, outcome)
 
 
@@ -78,6 +80,7 @@ async def conditional_update(resource_type: str, request: Request) -> Response:
     outcome = await run_in_threadpool(
         services(request).gate.conditional_update, ctx, resource_type, _query_string(request), resource
     )
+    await place_written_patient(request, outcome)  # the person index places an arriving Patient
     return _written_response(request, outcome)
 
 
@@ -127,6 +130,7 @@ async def update(resource_type: str, resource_id: str, request: Request) -> Resp
     outcome = await run_in_threadpool(
         services(request).gate.update, ctx, resource_type, resource_id, resource, _if_match(request)
     )
+    await place_written_patient(request, outcome)  # the person index places an arriving Patient
     return _written_response(request, outcome)
 
 
@@ -143,6 +147,7 @@ async def patch(resource_type: str, resource_id: str, request: Request) -> Respo
     outcome = await run_in_threadpool(
         services(request).gate.patch, ctx, resource_type, resource_id, operations, _if_match(request)
     )
+    await place_written_patient(request, outcome)  # the person index places an arriving Patient
     return _written_response(request, outcome)
 
 

@@ -74,3 +74,42 @@ def link(
     upgrade(settings.database_url)
     report = run_batch(settings, console, retrain)
     console.print(describe(report))
+
+
+# More unplaced records than this share of the index go to a batch run rather than one by one.
+BATCH_SHARE = 0.1
+
+
+def link_after_load(settings: Settings, console: Console) -> None:
+    """After `joinedup load`: place each newly loaded Patient against the index as it arrives (or, for a load that
+    is most of the place, run the batch). Before the first batch run there is no model and nothing to match."""
+    from joinedup.access.gate import AccessGate
+    from joinedup.store.engine import make_engine
+    from joinedup.store.fhir_store import FhirStore
+
+    from .arrivals import ArrivalLinker
+    from .decisions import Thresholds
+    from .index_store import IndexStore
+
+    store = FhirStore(make_engine(settings.database_url))
+    try:
+        index = IndexStore(AccessGate(store))
+        thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
+        linker = ArrivalLinker(index, thresholds)
+        if linker.scorer() is None:
+            console.print("The person index is not built yet: `joinedup identity link` links the place.")
+            return
+        linked = {pid for person in index.persons().values() if person.active for pid in person.links}
+        arrived = [p for p in index.iterate("Patient", []) if p["id"] not in linked]
+        if not arrived:
+            return
+        if len(arrived) > max(1000, BATCH_SHARE * len(linked)):
+            console.print(describe(run_batch(settings, console)))
+            return
+        columns = (TextColumn("[bold]Placing new records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("place", total=len(arrived))
+            placed = linker.place_all(arrived, lambda n: progress.advance(task, n))
+        console.print(f"The person index placed {placed:,} newly loaded records.")
+    finally:
+        store.engine.dispose()
