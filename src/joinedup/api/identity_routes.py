@@ -63,7 +63,8 @@ async def place_written_patient(request: Request, outcome: Outcome) -> None:
 
 
 def _reviewer(request: Request, ctx: AccessContext) -> Reviewer:
-    return Reviewer(IndexStore(services(request).gate, ctx))
+    gate = services(request).gate
+    return Reviewer(IndexStore(gate), IndexStore(gate, ctx))
 
 
 async def _parameter_reference(request: Request, name: str, resource_type: str) -> str:

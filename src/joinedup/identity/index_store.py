@@ -15,7 +15,7 @@ import orjson
 
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
-from joinedup.fhir.errors import Forbidden, Gone, NotFound
+from joinedup.fhir.errors import Gone, NotFound
 from joinedup.fhir.search_request import MAX_COUNT, parse_search
 from joinedup.fhir.source import SOURCE_URI_PREFIX, source_of
 from joinedup.fhir.validation import validate_resource
@@ -160,8 +160,6 @@ class IndexStore:
         """Many resources in one transaction through the store's set-based batch writer (what `joinedup load`
         uses): validated and indexed exactly as a single write, a new version only where the content changed. For
         the batch linkage, a system job like the loader; everything else writes through `write`."""
-        if not self.gate.policy.may_write(self.ctx, "Person"):
-            raise Forbidden("The person index may not write")
         prepared = []
         for resource in resources:
             validate_resource(resource)

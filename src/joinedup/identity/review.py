@@ -1,7 +1,8 @@
 """A reviewer's decisions: accept or reject a candidate link, merge two Persons, unmerge a record.
 
-Each is one transaction through the gate with the reviewer's own context (so the gate decides whether they may),
-and each is recorded as a Provenance with the reviewer as agent. Nothing is deleted: a merged-away Person stays,
+The reviewer reads both records through the gate with their own context (so the gate decides what they may see);
+the change is then written by the index as the system, in one transaction, and recorded as a Provenance with the
+reviewer as agent. Nothing is deleted: a merged-away Person stays,
 inactive, pointing at the Person it joined; an unmerged record gets a Person of its own again; every change is a
 new version of the Person, so its history shows every merge and unmerge. Source Patients and everything written
 against them are never touched.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from joinedup.fhir import dates
-from joinedup.fhir.errors import InvalidRequest, NotFound
+from joinedup.fhir.errors import Forbidden, InvalidRequest, NotFound
 
 from .clusters import new_person_id
 from .index_store import IndexStore
@@ -32,11 +33,25 @@ from .resources import (
     task_resource,
 )
 
+# Roles that only read (as the gate's role policy has it): they may not decide about links.
+READ_ONLY_ROLES = frozenset({"resident", "analyst"})
+
 
 class Reviewer:
-    def __init__(self, store: IndexStore) -> None:
-        self.store = store  # carries the reviewer's AccessContext
-        self.agent = Agent.reviewer(store.ctx.user)
+    def __init__(self, index: IndexStore, viewer: IndexStore) -> None:
+        """index: the person index as the system; viewer: the same gate with the reviewer's AccessContext."""
+        if viewer.ctx.role in READ_ONLY_ROLES:
+            raise Forbidden(f"The role '{viewer.ctx.role}' may not review record links")
+        self.store = index
+        self.writer = index
+        self.viewer = viewer
+        self.agent = Agent.reviewer(viewer.ctx.user)
+
+    def _may_see(self, *patient_ids: str | None) -> None:
+        """A reviewer decides only about records the gate lets them see."""
+        for patient_id in patient_ids:
+            if patient_id is not None and self.viewer.read("Patient", patient_id) is None:
+                raise NotFound(f"Patient/{patient_id} is not known")
 
     # --- review items --------------------------------------------------------------------------------------------
     def item(self, task_id: str) -> ReviewItem:
@@ -51,18 +66,20 @@ class Reviewer:
     def accept(self, task_id: str) -> PersonState:
         """The two records are one person: their Persons are merged (the larger keeps its id)."""
         item = self._open(task_id)
+        self._may_see(item.patient_id, item.candidate_id)
         if item.candidate_id is None:
             raise InvalidRequest("This record has no candidate to link to; reject to keep it as a person of its own")
         kept, changes = self._merged(item.patient_id, item.candidate_id)
         done = task_resource(replace(item, status=ReviewStatus.ACCEPTED), self._now())
         record = self._provenance(Activity.ACCEPT, [f"Person/{kept.id}", f"Task/{item.id}"],
                                   [item.patient_id, item.candidate_id], "a reviewer accepted the link")  # fmt: skip
-        self.store.write([*changes, done, record])
+        self.writer.write([*changes, done, record])
         return kept
 
     def reject(self, task_id: str) -> PersonState | None:
         """Not the same person (or, for a sparse record, a person of its own): the record stays where it is."""
         item = self._open(task_id)
+        self._may_see(item.patient_id, item.candidate_id)
         changes: list[Resource] = []
         person = self.store.person_of(item.patient_id)
         if person is not None and person.links.get(item.patient_id) is Assurance.AWAITING_REVIEW:
@@ -74,7 +91,7 @@ class Reviewer:
         about = [p for p in (item.patient_id, item.candidate_id) if p]
         targets = [f"Task/{item.id}", *([f"Person/{person.id}"] if person else [])]
         record = self._provenance(Activity.REJECT, targets, about, "a reviewer rejected the link")
-        self.store.write([*changes, done, record])
+        self.writer.write([*changes, done, record])
         return person
 
     # --- merge and unmerge ---------------------------------------------------------------------------------------
@@ -83,11 +100,12 @@ class Reviewer:
         keep, other = self._person(person_id), self._person(other_id)
         if keep.id == other.id or not keep.links or not other.links:
             raise InvalidRequest("Merge needs two different active Persons with records")
+        self._may_see(*keep.links, *other.links)
         kept, changes = self._merged(next(iter(other.links)), next(iter(keep.links)), keep_id=keep.id)
         about = [*keep.links, *other.links]
         record = self._provenance(Activity.MERGE, [f"Person/{keep.id}", f"Person/{other.id}"], about,
                                   "a reviewer merged two persons")  # fmt: skip
-        self.store.write([*changes, record])
+        self.writer.write([*changes, record])
         return kept
 
     def unmerge(self, person_id: str, patient_id: str) -> PersonState:
@@ -97,6 +115,7 @@ class Reviewer:
             raise InvalidRequest(f"Patient/{patient_id} is not linked to Person/{person_id}")
         if len(person.links) == 1:
             raise InvalidRequest("The record is the only one of this Person: there is nothing to unmerge")
+        self._may_see(patient_id)
         remaining = {k: v for k, v in person.links.items() if k != patient_id}
         left = PersonState(person.id, remaining)
         alone = PersonState(self._own_person_id(patient_id, {person.id}), {patient_id: Assurance.CONFIRMED})
@@ -107,7 +126,7 @@ class Reviewer:
             for r in self.store.reviews()
             if patient_id in (r.patient_id, r.candidate_id)
         ]
-        self.store.write([person_resource(left), person_resource(alone), record, *superseded])
+        self.writer.write([person_resource(left), person_resource(alone), record, *superseded])
         return alone
 
     # --- helpers -------------------------------------------------------------------------------------------------
