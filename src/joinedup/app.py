@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
     )
-    app.state.services = Services(settings=settings, gate=AccessGate(store))
+    gate = AccessGate(store, break_glass_seconds=int(settings.break_glass_hours * 3600))
+    app.state.services = Services(settings=settings, gate=gate)
     app.state.exports = ExportJobs(store, settings.export_dir)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     install_error_handlers(app)

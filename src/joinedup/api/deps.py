@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
-from joinedup.fhir.errors import Forbidden
+from joinedup.fhir.errors import Unauthorized
 from joinedup.settings import Settings
 
 
@@ -35,18 +35,19 @@ def prefer(request: Request) -> dict[str, str]:
 
 
 def access_context(request: Request) -> AccessContext:
-    """Who is asking. Sign-in and tokens arrive with the information governance issue; until then only a
-    development deployment answers, as a development administrator, and production refuses."""
+    """Who is asking: the bearer token's holder. Without a token, development and test deployments answer as the
+    development system user (unrestricted, audited as such, decision 0303); production answers 401."""
     settings = services(request).settings
-    if settings.environment == "production":
-        raise Forbidden("Sign-in is required")
     client = request.client.host if request.client else None
     strict = prefer(request).get("handling") == "strict"
+    if settings.environment == "production":
+        raise Unauthorized("A bearer token is required")
     return AccessContext(
-        user="development",
-        role="administrator",
+        user="Device/development",
+        role="system",
         organisation=None,
         purpose="treatment",
         client_address=client,
         strict_handling=strict,
+        via="development",
     )

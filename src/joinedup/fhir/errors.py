@@ -101,3 +101,10 @@ class UnprocessableEntity(FhirError):
 
     def __init__(self, message: str, location: str | None = None) -> None:
         super().__init__(message, status=422, code="processing", location=location)
+
+
+class Unauthorized(FhirError):
+    """No credentials, or credentials that are not (or no longer) valid: 401 (a bearer token is needed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=401, code="login")

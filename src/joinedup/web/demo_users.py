@@ -18,7 +18,7 @@ from .fhir_display import human_name, reference_key
 from .session import SignedIn
 
 Resource = dict[str, Any]
-SIGN_IN_CONTEXT = AccessContext(user="development-sign-in", role="administrator", purpose="operations")
+SIGN_IN_CONTEXT = AccessContext(user="Device/development-sign-in", role="system", purpose="operations", via="system")
 CARE_HOME_LOCATION_TYPES = ("285141008", "42665001")  # SNOMED: care home, nursing home
 
 

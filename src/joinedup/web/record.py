@@ -19,7 +19,7 @@ from .banner import Banner, banner_for
 from .record_resources import RecordResources, SourceOrg
 from .summary import Summary, summarise
 from .timeline import TimelineEntry, build
-from .withheld import WithheldNotice, is_restricted, notice_for
+from .withheld import WithheldNotice
 
 Resource = dict[str, Any]
 EVERYTHING_PAGE = 1000
@@ -50,8 +50,6 @@ def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], tod
     """Raises the gate's NotFound/Forbidden when the first (main) Patient cannot be read."""
     found = [resource for pid in patient_ids for resource in _everything(gate, ctx, pid)]
     everything = RecordResources.sorted_from(found, patient_ids)
-    withheld = [r for r in everything.clinical if is_restricted(r)]
-    everything.clinical = [r for r in everything.clinical if not is_restricted(r)]
     main = next((p for pid in patient_ids for p in everything.patients if p.get("id") == pid), None)
     if main is None:
         raise NotFound("None of these Patient records can be shown")
@@ -62,7 +60,7 @@ def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], tod
         banner=banner_for(main, everything, today or date.today()),
         summary=summarise(everything, everything.patients),
         timeline=entries,
-        withheld=notice_for(withheld, everything.source),
+        withheld=WithheldNotice(any(gate.withholds(ctx, pid) for pid in patient_ids)),
         organisations=organisations,
         kinds=sorted({e.kind for e in entries}),
     )

@@ -1,0 +1,176 @@
+"""Appending to the audit trail and reading it back.
+
+Each entry is canonical JSON (sorted keys) of who, role, organisation, purpose, what, when, from where, the people
+it concerns and any detail; its hash is SHA-256 over the previous entry's hash and that JSON, so altering,
+inserting or deleting any entry breaks the chain (verify.py). `audit_head` holds the last number and hash: appends
+lock that one row (PostgreSQL) or run in SQLite's single writer, so the chain has one order.
+
+Nothing here logs: the audit trail holds who looked at whom, which is itself personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, insert, select, update
+
+from joinedup.store.engine import WRITE
+from joinedup.store.governance_schema import audit_head, audit_log, audit_subjects
+
+from ..context import AccessContext
+from ..roles import catalogue
+
+GENESIS = "0" * 64
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+def chain_hash(prev_hash: str, entry_json: str) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + entry_json.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it, when it is not a gate call (sign-in, a failed sign-in, an account change)."""
+
+    user: str
+    role: str | None = None
+    organisation: str | None = None
+    purpose: str | None = None
+    client_address: str | None = None
+    via: str = "web"
+
+    @classmethod
+    def of(cls, ctx: AccessContext) -> Actor:
+        return cls(ctx.user, ctx.role, ctx.organisation, ctx.purpose, ctx.client_address, ctx.via)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    recorded: int
+    action: str
+    outcome: str
+    user: str
+    role: str | None
+    organisation: str | None
+    purpose: str | None
+    client_address: str | None
+    what: list[str] = field(default_factory=list)
+    patients: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, seq: int, text: str) -> AuditEntry:
+        data = orjson.loads(text)
+        return cls(
+            seq=seq,
+            recorded=data["recorded"],
+            action=data["action"],
+            outcome=data["outcome"],
+            user=data["user"],
+            role=data.get("role"),
+            organisation=data.get("organisation"),
+            purpose=data.get("purpose"),
+            client_address=data.get("client_address"),
+            what=list(data.get("what") or []),
+            patients=list(data.get("patients") or []),
+            detail=dict(data.get("detail") or {}),
+        )
+
+
+def entry_json(seq: int, recorded: int, actor: Actor, action: str, outcome: str, what: Sequence[str],
+               patients: Sequence[str], detail: dict[str, Any]) -> str:  # fmt: skip
+    body = {
+        "seq": seq,
+        "recorded": recorded,
+        "action": action,
+        "outcome": outcome,
+        "user": actor.user,
+        "role": actor.role,
+        "organisation": actor.organisation,
+        "purpose": actor.purpose,
+        "client_address": actor.client_address,
+        "via": actor.via,
+        "roles_version": catalogue().version,
+        "what": list(what),
+        "patients": sorted(set(patients)),
+        "detail": detail,
+    }
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+class AuditTrail:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: str = "success",
+        what: Sequence[str] = (),
+        patients: Iterable[str] = (),
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one entry; returns its number."""
+        people = sorted(set(patients))
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            head = conn.execute(
+                select(audit_head.c.seq, audit_head.c.entry_hash).where(audit_head.c.id == 1).with_for_update()
+            ).one()
+            seq = int(head.seq) + 1
+            recorded = now_micros()
+            text = entry_json(seq, recorded, actor, action, outcome, what, people, detail or {})
+            digest = chain_hash(head.entry_hash, text)
+            conn.execute(
+                insert(audit_log).values(
+                    seq=seq,
+                    recorded=recorded,
+                    action=action,
+                    outcome=outcome,
+                    user_ref=actor.user,
+                    role=actor.role,
+                    organisation=actor.organisation,
+                    purpose=actor.purpose,
+                    client_address=actor.client_address,
+                    entry=text,
+                    prev_hash=head.entry_hash,
+                    entry_hash=digest,
+                )
+            )
+            if people:
+                conn.execute(insert(audit_subjects), [{"seq": seq, "patient_id": p} for p in people])
+            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, entry_hash=digest))
+        return seq
+
+    def about_patient(self, patient_id: str, limit: int = 200) -> list[AuditEntry]:
+        """Entries that concern this person, newest first (the resident's 'who has looked at my record')."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit_log.c.seq, audit_log.c.entry)
+                .where(
+                    audit_log.c.seq.in_(select(audit_subjects.c.seq).where(audit_subjects.c.patient_id == patient_id))
+                )
+                .order_by(audit_log.c.seq.desc())
+                .limit(limit)
+            ).all()
+        return [AuditEntry.from_json(r.seq, r.entry) for r in rows]
+
+    def entries(
+        self, since_seq: int = 0, limit: int | None = None, actions: Sequence[str] | None = None
+    ) -> list[AuditEntry]:
+        query = select(audit_log.c.seq, audit_log.c.entry).where(audit_log.c.seq > since_seq).order_by(audit_log.c.seq)
+        if actions:
+            query = query.where(audit_log.c.action.in_(list(actions)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [AuditEntry.from_json(r.seq, r.entry) for r in conn.execute(query)]

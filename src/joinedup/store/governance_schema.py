@@ -1,0 +1,111 @@
+"""Tables of information governance (migration 0002): break-glass grants, the audit trail, accounts and tokens.
+
+They share the store's `metadata` so one Alembic history creates everything. Only `access/` writes them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+
+from .schema import Pk, metadata
+
+break_glass = Table(
+    "break_glass",
+    metadata,
+    Column("grant_id", String(36), primary_key=True),
+    Column("user_ref", String(255), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("organisation", String(255)),
+    Column("patient_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started", BigInteger, nullable=False),  # microseconds since the epoch, UTC
+    Column("expires", BigInteger, nullable=False),
+    Column("reviewed_by", String(255)),
+    Column("reviewed_at", BigInteger),
+    Column("review_note", Text),
+    Index("ix_break_glass_user_patient", "user_ref", "patient_id", "expires"),
+    Index("ix_break_glass_patient", "patient_id"),
+    Index("ix_break_glass_review", "reviewed_at", "started"),
+)
+
+# Append-only: entries are only ever inserted; each holds the hash of the one before (a chain), and audit_head
+# holds the last entry's number and hash so that cutting entries off the end is detected too.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Pk, primary_key=True, autoincrement=False),
+    Column("recorded", BigInteger, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("user_ref", String(255), nullable=False),
+    Column("role", String(64)),
+    Column("organisation", String(255)),
+    Column("purpose", String(64)),
+    Column("client_address", String(64)),
+    Column("entry", Text, nullable=False),  # canonical JSON of everything above plus what, patients and detail
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Index("ix_audit_log_recorded", "recorded"),
+    Index("ix_audit_log_user", "user_ref", "recorded"),
+)
+
+audit_subjects = Table(
+    "audit_subjects",
+    metadata,
+    Column("seq", Pk, nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Index("ix_audit_subjects_patient", "patient_id", "seq"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("username", String(255), primary_key=True),  # case-folded
+    Column("password_hash", String(255), nullable=False),  # Argon2id
+    Column("display_name", String(255), nullable=False),
+    Column("user_ref", String(255), nullable=False),  # 'PractitionerRole/…', 'Patient/…'
+    Column("role", String(64), nullable=False),
+    Column("organisation", String(255)),
+    Column("organisation_name", String(255)),
+    Column("totp_secret", String(64)),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", BigInteger),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created", BigInteger, nullable=False),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("secret_hash", String(255)),  # Argon2id; NULL for a public client (PKCE only)
+    Column("name", String(255), nullable=False),
+    Column("role", String(64), nullable=False),  # what a client-credentials token acts as
+    Column("organisation", String(255)),
+    Column("scopes", Text, nullable=False),  # the scopes it may ask for, space separated
+    Column("redirect_uris", Text, nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the bearer token; the token is never stored
+    Column("kind", String(16), nullable=False),  # access, code
+    Column("client_id", String(128), nullable=False),
+    Column("user_ref", String(255), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("organisation", String(255)),
+    Column("scopes", Text, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Column("detail", Text),  # a code's redirect_uri and PKCE challenge, as JSON
+    Index("ix_oauth_tokens_expires", "expires"),
+)

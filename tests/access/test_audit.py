@@ -1,0 +1,101 @@
+"""The audit trail: every access recorded with what came back; the hash chain catches any tampering; AuditEvent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from joinedup.access.audit.audit_event import audit_event
+from joinedup.access.audit.verify import verify
+from joinedup.access.gate import AccessGate
+from joinedup.fhir.errors import NotFound
+from joinedup.fhir.search_request import parse_search
+from joinedup.fhir.validation import validate_resource
+from joinedup.store.governance_schema import audit_head, audit_log
+
+from .conftest import GP, HOSPITAL
+
+
+def _some_accesses(gate: AccessGate) -> None:
+    gate.read(GP, "Patient", "pat-1")
+    gate.search(GP, parse_search("Observation", [("subject", "Patient/pat-2")]))
+    with pytest.raises(NotFound):
+        gate.read(HOSPITAL, "Patient", "pat-3")
+
+
+def test_reads_and_searches_are_recorded_with_what_came_back(gate: AccessGate) -> None:
+    before = len(gate.audit.entries())
+    _some_accesses(gate)
+    read, search, refused = gate.audit.entries()[before:]
+    assert (read.action, read.user, read.role, read.organisation) == ("read", GP.user, "gp", GP.organisation)
+    assert read.what == ["Patient/pat-1"] and read.patients == ["pat-1"]
+    assert search.action == "search" and search.patients == ["pat-2"]
+    assert search.what and all(w.startswith("Observation/pat-2-") for w in search.what)
+    assert search.detail["returned"] == len(search.what)
+    assert (refused.outcome, refused.detail["error"]) == ("failure", "NotFound")
+    assert [e.action for e in gate.audit.about_patient("pat-3")] == ["read"]
+    assert verify(gate.store.engine).ok
+
+
+def _tamper_and_verify(gate: AccessGate, change: str) -> str:
+    _some_accesses(gate)
+    engine = gate.store.engine
+    with engine.begin() as conn:
+        last = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc())).first()
+        assert last is not None
+        if change == "alter":
+            conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(entry=audit_log.c.entry + " "))
+        elif change == "alter-column":
+            conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(user_ref="Practitioner/someone-else"))
+        elif change == "delete":
+            conn.execute(delete(audit_log).where(audit_log.c.seq == 2))
+        elif change == "truncate":
+            conn.execute(delete(audit_log).where(audit_log.c.seq == last.seq))
+        elif change == "insert":
+            row = dict(last._mapping)
+            conn.execute(update(audit_head).values(seq=last.seq + 1))
+            conn.execute(insert(audit_log).values(**{**row, "seq": last.seq + 1}))
+    verdict = verify(engine)
+    assert not verdict.ok
+    return verdict.message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("alter", "audit entry 2 was altered"),
+        ("alter-column", "audit entry 2 was altered"),
+        ("delete", "audit entry 2 was removed"),
+        ("truncate", "were cut off the end"),
+        ("insert", "does not follow"),
+    ],
+)
+def test_verify_detects_altered_inserted_and_deleted_entries(gate: AccessGate, change: str, expected: str) -> None:
+    assert expected in _tamper_and_verify(gate, change)
+
+
+def test_audit_verify_command_exits_non_zero_with_one_line(gate: AccessGate, database_url: str) -> None:
+    _some_accesses(gate)
+    env = {**os.environ, "JOINEDUP_DATABASE_URL": database_url}
+    command = [str(Path(sys.executable).with_name("joinedup")), "audit", "verify"]
+    good = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert good.returncode == 0, good.stderr
+    assert "audit trail intact" in good.stderr
+    with gate.store.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(action="search"))
+    bad = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().count("\n") == 0 and "audit entry 1 was altered" in bad.stderr
+
+
+def test_entries_export_as_valid_fhir_audit_events(gate: AccessGate) -> None:
+    _some_accesses(gate)
+    for entry in gate.audit.entries():
+        event = audit_event(entry, "http://127.0.0.1:8000/fhir")
+        validate_resource(event)
+        assert event["agent"][0]["who"]
