@@ -1,0 +1,1 @@
+"""Population health: SQL on FHIR views, scores, the risk model, segmentation and case finding."""
