@@ -114,8 +114,8 @@ async def reviews(request: Request, status: str = ReviewStatus.OPEN.value) -> JS
 
 @router.get("/identity/api/reviews/{task_id}")
 async def review(task_id: str, request: Request) -> JSONResponse:
-    store = IndexStore(services(request).gate, access_context(request))
-    view = await run_in_threadpool(review_view, store, task_id)
+    gate = services(request).gate
+    view = await run_in_threadpool(review_view, IndexStore(gate), IndexStore(gate, access_context(request)), task_id)
     return JSONResponse(view.as_json())
 
 

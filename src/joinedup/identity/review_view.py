@@ -31,6 +31,7 @@ class RecordSummary:
     sex: str
     nhs_number: str
     address: str
+    visible: bool = True  # False: removed, or the gate does not let this reviewer see it
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class ReviewView:
     candidate: RecordSummary | None
     evidence: Evidence | None
 
+    @property
+    def visible(self) -> bool:
+        return self.record.visible and (self.candidate is None or self.candidate.visible)
+
     def as_json(self) -> dict[str, Any]:
         found = asdict(self)
         found["item"]["method"] = self.item.method.value
@@ -47,17 +52,19 @@ class ReviewView:
         return found
 
 
-def review_view(store: IndexStore, task_id: str) -> ReviewView:
-    task = store.read("Task", task_id)
+def review_view(index: IndexStore, viewer: IndexStore, task_id: str) -> ReviewView:
+    """index: the person index as the system (Task, Provenance); viewer: the reviewer, through whose context the
+    gate decides which of the two Patient records they may see."""
+    task = index.read("Task", task_id)
     if task is None:
         raise NotFound(f"Task/{task_id} is not known")
     try:
         item = review_item(task)
     except (ValueError, KeyError):
         raise NotFound(f"Task/{task_id} is not a person-index review") from None
-    record = _summary(store, item.patient_id)
-    candidate = _summary(store, item.candidate_id) if item.candidate_id else None
-    provenance = store.read("Provenance", item.provenance_id) if item.provenance_id else None
+    record = _summary(viewer, item.patient_id)
+    candidate = _summary(viewer, item.candidate_id) if item.candidate_id else None
+    provenance = index.read("Provenance", item.provenance_id) if item.provenance_id else None
     return ReviewView(item, record, candidate, evidence_of(provenance) if provenance else None)
 
 
@@ -68,7 +75,7 @@ def field_label(name: str) -> str:
 def _summary(store: IndexStore, patient_id: str) -> RecordSummary:
     patient = store.read("Patient", patient_id)
     if patient is None:
-        return RecordSummary(patient_id, "", "(record no longer available)", "", "", "", "")
+        return RecordSummary(patient_id, "", "", "", "", "", "", visible=False)
     return RecordSummary(
         patient_id=patient_id,
         source=source_name(patient),

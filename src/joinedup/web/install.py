@@ -10,6 +10,7 @@ from starlette.responses import Response
 from joinedup.settings import Settings
 
 from .assets import mount_assets
+from .identity import routes as identity_pages
 from .routes import pages, record, sign_in
 from .routes.common import sign_in_redirect
 from .session import SignInRequired
@@ -36,3 +37,4 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(sign_in.router)
     app.include_router(pages.router)
     app.include_router(record.router)
+    app.include_router(identity_pages.router)  # the person index's review pages
