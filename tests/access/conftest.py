@@ -11,6 +11,7 @@ from joinedup.access.gate import AccessGate
 from joinedup.store.fhir_store import FhirStore
 
 from ..web import place
+from ..web.conftest import loaded, web  # noqa: F401  (the web pages' fixtures, for the governance pages)
 
 
 @pytest.fixture

@@ -22,13 +22,14 @@ def sign_in(page: Page, base_url: str, label: str) -> None:
     page.goto(f"{base_url}/")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=/$"))
     page.get_by_label(re.compile(f"^{re.escape(label)} – ")).check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Continue as this demo user").click()
     expect(page.get_by_test_id("signed-in-role")).to_contain_text(label)
 
 
 def test_sign_in_find_open_filter_and_sign_out(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/sign-in")
-    expect(page.get_by_role("heading", name="Who do you want to sign in as?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Or, in development, who do you want to sign in as?")).to_be_visible()
     check_accessibility(page, "01-sign-in")
 
     sign_in(page, base_url, "GP")

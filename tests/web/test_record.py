@@ -110,7 +110,11 @@ def test_unknown_record_is_a_404_page(web: TestClient) -> None:
     sign_in_as(web, "gp")
     response = web.get("/record/no-such-person")
     assert response.status_code == 404
-    assert "Record not found" in response.text
+    # the same page as for a record they have no relationship with: existence does not leak (decision 0301)
+    assert "This record is not available to you" in response.text
+    unrelated = web.get("/record/pat-0")  # exists, registered with the other practice
+    assert unrelated.status_code == 404
+    assert unrelated.text.replace("pat-0", "X") == response.text.replace("no-such-person", "X")
 
 
 def test_bad_filter_date_is_reported(web: TestClient) -> None:

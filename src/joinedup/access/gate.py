@@ -25,6 +25,7 @@ from joinedup.store.context import SYSTEM, StoreContext, Visibility
 from joinedup.store.fhir_store import FhirStore, Outcome
 from joinedup.store.results import Found, HistoryPage, SearchPage, Version
 
+from .accounts.store import AccountStore
 from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import Actor, AuditTrail
 from .break_glass import BreakGlass
@@ -56,6 +57,7 @@ class AccessGate:
         self.policy: Policy = policy or GovernancePolicy()
         self.audit = AuditTrail(store.engine)
         self.break_glass = BreakGlass(store.engine, self.audit, break_glass_seconds)
+        self.accounts = AccountStore(store.engine, self.audit)
 
     # --- contexts and checks ---------------------------------------------------------------------------------
     def _store_context(self, ctx: AccessContext) -> StoreContext:

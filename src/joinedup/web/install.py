@@ -10,9 +10,11 @@ from starlette.responses import Response
 from joinedup.settings import Settings
 
 from .assets import mount_assets
+from .csrf import SameSiteFormsMiddleware
 from .identity import routes as identity_pages
-from .routes import pages, record, sign_in
+from .routes import governance, pages, record, sign_in
 from .routes.common import sign_in_redirect
+from .security_headers import SecurityHeadersMiddleware
 from .session import SignInRequired
 
 SESSION_COOKIE = "joinedup_session"
@@ -32,9 +34,12 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    app.add_middleware(SameSiteFormsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
     app.add_exception_handler(SignInRequired, _to_sign_in)
     mount_assets(app, settings)
     app.include_router(sign_in.router)
     app.include_router(pages.router)
     app.include_router(record.router)
+    app.include_router(governance.router)  # access log, break-glass, IG reviews
     app.include_router(identity_pages.router)  # the person index's review pages

@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.access.roles import catalogue
 from joinedup.fhir.errors import Forbidden, NotFound
 
+from ..csrf import csrf_token
 from ..record import record_for
 from ..session import require_user
 from ..templating import is_htmx, render
@@ -51,6 +53,10 @@ async def record_page(
     try:
         record = await run_in_threadpool(record_for, gate(request), who.access_context(request), [patient_id])
     except NotFound:
+        if catalogue().get(who.role).may("break-glass"):  # the same page whether or not the record exists
+            hours = gate(request).break_glass.duration_micros / 3.6e9
+            return render(request, "break_glass.html", status_code=404, patient_id=patient_id, error=None,
+                          csrf=csrf_token(request), hours=hours)  # fmt: skip
         return render(
             request,
             "error.html",
