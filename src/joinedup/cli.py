@@ -138,3 +138,21 @@ def main() -> None:
     except (FhirError, FileNotFoundError, PermissionError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
+
+
+@app.command("population")
+def population(
+    action: Annotated[str, typer.Argument(help="refresh")],
+    out: Annotated[Path, typer.Option(help="DuckDB file the analytic tables are written to")] = Path(
+        "var/population.duckdb"
+    ),
+    ndjson: Annotated[Path | None, typer.Option(help="Read bulk ndjson from this folder instead of the store")] = None,
+    index_date: Annotated[str, typer.Option(help="Index date (YYYY-MM-DD) the scores and risk are for")] = "2024-12-31",
+    truth: Annotated[Path | None, typer.Option(help="A synthetic place's truth/ folder, to measure the model")] = None,
+) -> None:
+    """Population health: views, scores, risk model, segments and case-finding lists into a DuckDB file."""
+    from joinedup.population.command import run_refresh
+
+    if action != "refresh":
+        fail(f"unknown action {action!r}: use refresh")
+    run_refresh(Settings(), out, ndjson, index_date, truth, console)

@@ -45,6 +45,9 @@ class Dialect(ABC):
     def nav(self, item: str, name: str) -> str:
         """The collection of a single item's child element `name` (an array's items, a value, or nothing)."""
 
+    def nav_value(self, value: str) -> str:
+        raise NotImplementedError
+
     @abstractmethod
     def lam(self, params: list[str], body: str) -> str: ...
 
@@ -163,6 +166,13 @@ class DuckDBDialect(Dialect):
         return (
             f"(CASE coalesce(json_type({item}, {path}), 'NULL') WHEN 'ARRAY' THEN json_extract({item}, {many}) "
             f"WHEN 'NULL' THEN {self.empty} ELSE [json_extract({item}, {path})] END)"
+        )
+
+    def nav_value(self, value: str) -> str:
+        """The collection a child value already extracted (possibly NULL) stands for."""
+        return (
+            f"(CASE coalesce(json_type({value}), 'NULL') WHEN 'ARRAY' THEN json_extract({value}, '$[*]') "
+            f"WHEN 'NULL' THEN {self.empty} ELSE [{value}] END)"
         )
 
     def lam(self, params: list[str], body: str) -> str:

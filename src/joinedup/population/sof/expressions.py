@@ -15,6 +15,7 @@ from .dialects import Dialect
 from .fhirpath import FhirPathError, Node, parse
 
 Kind = Literal["coll", "item", "str", "num", "bool"]
+ROOT = "t.resource"  # the SQL for the resource a view reads
 
 _NUMERIC_CONSTANTS = {"integer", "decimal", "positiveInt", "unsignedInt", "integer64"}
 
@@ -35,6 +36,9 @@ class Env:
     row_index: str = "0"
     names: count[int] = field(default_factory=lambda: count(1))
     resource_type: str = ""
+    # DuckDB: the resource's top-level elements a view reads, extracted in one JSON parse per resource (the
+    # element name -> its 1-based position in `t.root`); None where the engine navigates the text each time.
+    root_elements: dict[str, int] | None = None
 
     def fresh(self) -> str:
         return f"fp{next(self.names)}"
@@ -145,6 +149,10 @@ class Compiler:
         return self.env.constants[name]
 
     def member(self, base: Val, name: str) -> Val:
+        roots = self.env.root_elements
+        if base.kind == "item" and base.sql == ROOT and roots is not None:
+            position = roots.setdefault(name, len(roots) + 1)
+            return Val(self.d.nav_value(f"t.root[{position}]"), "coll", name)
         if base.kind == "item":
             return Val(self.d.nav(base.sql, name), "coll", name)
         if base.kind != "coll":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .dialects import DIALECTS, Dialect
-from .expressions import Compiler, Env, Val, constant_value
+from .expressions import ROOT, Compiler, Env, Val, constant_value
 from .fhirpath import FhirPathError
 
 # `repeat` follows its paths recursively; SQL lambdas cannot recurse, so the recursion is unrolled to this depth.
@@ -141,7 +141,7 @@ def compile_view(view: dict[str, Any], dialect: str | Dialect = "duckdb", source
         raise ViewDefinitionError("a view definition needs a resource type")
     if not view.get("select"):
         raise ViewDefinitionError("a view definition needs at least one select")
-    env = Env(d, resource_type=resource)
+    env = Env(d, resource_type=resource, root_elements={} if d.name == "duckdb" else None)
     try:
         for constant in view.get("constant", []):
             name, value = constant_value(d, constant)
@@ -151,10 +151,10 @@ def compile_view(view: dict[str, Any], dialect: str | Dialect = "duckdb", source
         if len(set(names)) != len(names):
             raise ViewDefinitionError("column names must be unique within a view")
         builder = _RowBuilder(d, env)
-        rows = builder.body({"select": view["select"]}, "t.resource", "0")
+        rows = builder.body({"select": view["select"]}, ROOT, "0")
         filters = [f"t.resource_type = {d.lit(resource)}"]
         for where in view.get("where", []):
-            value = builder.fp.compile_text(where["path"], Val("t.resource", "item"))
+            value = builder.fp.compile_text(where["path"], Val(ROOT, "item"))
             filters.append(f"coalesce({builder.fp.bool_(value, strict=True)}, false)")
     except FhirPathError as error:
         raise ViewDefinitionError(str(error)) from error
@@ -162,7 +162,11 @@ def compile_view(view: dict[str, Any], dialect: str | Dialect = "duckdb", source
         f"{d.cast_column(d.row_value('v.r', i), 'string' if c.collection else c.fhir_type)} AS {_quote(d, c.name)}"
         for i, c in enumerate(columns)
     )
-    inner = f"SELECT {d.explode(rows)} AS r FROM {source} t WHERE {' AND '.join(filters)}"
+    table = source
+    if env.root_elements:
+        paths = ", ".join(d.lit(f"$.{name}") for name in env.root_elements)
+        table = f"(SELECT resource_type, resource, json_extract(resource, [{paths}]) AS root FROM {source})"
+    inner = f"SELECT {d.explode(rows)} AS r FROM {table} t WHERE {' AND '.join(filters)}"
     sql = f"SELECT {outputs} FROM ({inner}) v"
     return CompiledView(str(view.get("name", resource)), resource, columns, sql)
 

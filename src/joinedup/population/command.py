@@ -1,0 +1,49 @@
+"""`joinedup population refresh`: loads resources into DuckDB and runs the refresh with a progress bar."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from joinedup.settings import Settings
+
+from .loading import load_ndjson, load_store
+from .refresh import STEPS, refresh
+
+
+def run_refresh(
+    settings: Settings, out: Path, ndjson: Path | None, index_date: str, truth: Path | None, console: Console
+) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(out))
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Loading resources", total=len(STEPS) + 1)
+        if ndjson is not None:
+            count = load_ndjson(con, ndjson)
+        else:
+            from joinedup.store.engine import make_engine
+
+            engine = make_engine(settings.database_url)
+            count = load_store(con, engine)
+            engine.dispose()
+        progress.update(task, advance=1, description="Refreshing")
+
+        def step(name: str) -> None:
+            progress.update(task, advance=1, description=f"Refreshing: {name}")
+
+        report = refresh(con, date.fromisoformat(index_date), truth, step)
+    con.close()
+    model = report.model
+    console.print(f"{count:,} resources; {model.test_people:,} residents scored in {report.seconds['total']:.1f} s.")
+    console.print(
+        f"Risk model AUC {model.auc:.3f} (eFI alone {model.efi_auc:.3f}); calibration slope "
+        f"{model.calibration_slope:.2f}, intercept {model.calibration_intercept:.2f}."
+    )
+    if model.true_probability_auc is not None:
+        console.print(f"True-probability AUC on the same people {model.true_probability_auc:.3f}.")
+    console.print(f"Tables written to {out}.")
