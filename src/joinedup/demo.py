@@ -58,7 +58,19 @@ def build_demo(settings: Settings, people: int, console: Console) -> None:
     from joinedup.identity.command import describe, run_batch
 
     console.print(describe(run_batch(settings, console)))  # the person index: one Person per resident
-    console.print(
-        "Demo sign-in: this is a development deployment, so the API answers as the development "
-        "administrator; named demo users for each role arrive with the sign-in work."
-    )
+    print_demo_accounts(settings, console)
+
+
+def print_demo_accounts(settings: Settings, console: Console) -> None:
+    """A local account per demo role, with a fresh password printed once (development only)."""
+    from joinedup.access.gate import AccessGate
+    from joinedup.web.demo_users import demo_accounts
+
+    store = FhirStore(make_engine(settings.database_url))
+    try:
+        made = demo_accounts(AccessGate(store))
+    finally:
+        store.engine.dispose()
+    console.print("Demo accounts (synthetic data only; new passwords each run):")
+    for who, username, password in made:
+        console.print(f"  {who.role_label:<32} {username:<34} {password}", highlight=False)

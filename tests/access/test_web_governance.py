@@ -109,3 +109,16 @@ def test_break_glass_from_the_record_page_shows_in_the_residents_log_and_the_ig_
     assert _sign_in(web, "pat0", PASSWORD) == 303
     log = web.get("/my-access-log").text
     assert "opened your record in an emergency" in log and "Collapsed in the surgery waiting room" in log
+
+
+def test_demo_accounts_sign_in_with_their_printed_passwords(web: TestClient) -> None:
+    from joinedup.web.demo_users import demo_accounts
+
+    gate = web.app.state.services.gate  # type: ignore[attr-defined]
+    made = {who.key: (username, password) for who, username, password in demo_accounts(gate)}
+    assert {"gp", "social-worker", "resident", "ig-manager"} <= set(made)
+    username, password = made["social-worker"]
+    assert _sign_in(web, username, password) == 303
+    assert "Social worker, Saltmoor City Council Adult Social Care" in web.get("/").text
+    again = dict((who.key, pw) for who, _, pw in demo_accounts(gate))  # a re-run gives new passwords
+    assert again["social-worker"] != password

@@ -163,3 +163,25 @@ def demo_users(gate: AccessGate) -> list[SignedIn]:
 
 def describe(role: str) -> str:
     return next((r.what for r in ROLES if r.role == role), "")
+
+
+def demo_accounts(gate: AccessGate) -> list[tuple[SignedIn, str, str]]:
+    """A local account for each demo user, with a fresh random password each time: (user, username, password).
+
+    For development and demonstration only: `joinedup demo` prints them once; they are never stored in clear.
+    """
+    from secrets import token_urlsafe
+
+    from joinedup.access.audit.trail import Actor
+
+    by = Actor("Device/demo", "system", via="system")
+    made = []
+    for who in demo_users(gate):
+        username, password = f"demo-{who.key}", token_urlsafe(12)
+        if gate.accounts.exists(username):
+            gate.accounts.set_password(username, password, by)
+        else:
+            gate.accounts.create(username, password, who.name, who.user, who.role, who.organisation,
+                                 who.organisation_name, by=by)  # fmt: skip
+        made.append((who, username, password))
+    return made

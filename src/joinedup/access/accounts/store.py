@@ -81,6 +81,25 @@ class AccountStore:
             name, display_name, user_ref, role_name, organisation, organisation_name, totp_secret is not None
         )
 
+    def exists(self, username: str) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(select(accounts.c.username).where(accounts.c.username == fold(username))).first()
+                is not None
+            )
+
+    def set_password(self, username: str, password: str, by: Actor) -> None:
+        """A new password (and the lock lifted); audited as a permission change."""
+        if len(password) < MINIMUM_PASSWORD:
+            raise ValueError(f"A password needs at least {MINIMUM_PASSWORD} characters")
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.username == fold(username))
+                .values(password_hash=HASHER.hash(password), failed_attempts=0, locked_until=None)
+            )
+        self.audit.record(by, "permission-change", "success", [f"Account/{fold(username)}"], [], {"change": "password"})
+
     def set_role(self, by: AccessContext, username: str, role_name: str) -> None:
         if not role(by.role).may("accounts.manage"):
             self.audit.record(Actor.of(by), "permission-change", "failure", [f"Account/{fold(username)}"])
