@@ -34,7 +34,7 @@ def _serving_table(name: str, run: dict[str, Any]) -> list[str]:
     lines = [
         f"### {name}",
         "",
-        f"Store loaded in {run['load_seconds']:.0f} s. `$everything` persons have "
+        f"{run['prepared']} `$everything` persons have "
         f"{min(run['everything_sizes'])}–{max(run['everything_sizes'])} resources referring to them.",
         "",
         "| scenario | requests/s | p50 (ms) | p95 (ms) | p95 target (ms) | met? | errors |",
@@ -83,4 +83,15 @@ def write_report(path: Path, sections: dict[str, Any]) -> None:
             lines += [*_serving_table(name, run), ""]
     for extra in sections.get("extra", []):
         lines += [extra, ""]
+    lines += _component_sections(path.parent)
     path.write_text("\n".join(lines))
+
+
+def _component_sections(docs: Path) -> list[str]:
+    """The sections the component benchmarks wrote (docs/benchmarks-*.md), each under its own heading."""
+    found: list[str] = []
+    for section in sorted(docs.glob("benchmarks-*.md")):
+        text = section.read_text().strip()
+        body = "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+        found += [f"<!-- from {section.name} -->", body, ""]
+    return found

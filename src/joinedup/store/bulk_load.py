@@ -24,7 +24,7 @@ from joinedup.fhir.resource_types import NOT_STORED
 from joinedup.fhir.source import SOURCE_URI_PREFIX, stamp_source
 from joinedup.fhir.validation import validate_resource
 
-from .bulk_writer import BatchCounts, Prepared, write_batch
+from .bulk_writer import BatchCounts, Prepared, as_tuples, write_batch
 from .bundles import BundleProcessor
 from .context import SYSTEM
 from .engine import refresh_statistics
@@ -83,7 +83,7 @@ def prepare_line(line: bytes, source: str) -> Prepared | str | None:
     digest = content_hash(resource)
     if not resource.get("id"):
         resource["id"] = str(uuid.uuid5(_ID_NAMESPACE, digest))
-    return Prepared(resource, digest, index_rows(resource))
+    return Prepared(resource, digest, {}, as_tuples(index_rows(resource)))
 
 
 def _prepare_chunk(args: tuple[list[bytes], str]) -> list[Prepared | str | None]:
