@@ -152,3 +152,32 @@ def test_reject_keeps_the_record_as_a_person_of_its_own(cautious_api: TestClient
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert _links(_person_of(api, "c-prob")) == {"c-prob": "level4"}
     assert api.get(REVIEW_QUEUE).json().get("entry", []) == []
+
+
+def test_everything_gathers_every_source_of_the_person(api: TestClient, people: list[Person]) -> None:
+    same_nhs = people[0]
+    _put(api, "gp", patient(same_nhs, "g-det", nhs=same_nhs.nhs))
+    _put(api, "acute", patient(same_nhs, "a-det", nhs=same_nhs.nhs))
+    _put(api, "acute", condition("cond-acute", "a-det", "44054006", "Diabetes"))
+    _put(api, "gp", condition("cond-gp", "g-det", "38341003", "Hypertension"))
+
+    def everything(patient_id: str) -> dict[str, str | None]:
+        found = api.get(f"/fhir/Patient/{patient_id}/$everything").json()
+        return {
+            f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"].get("meta", {}).get("source")
+            for e in found["entry"]
+        }
+
+    from_gp = everything("g-det")
+    assert from_gp["Condition/cond-acute"] == "https://joinedup.example/source/acute"
+    assert from_gp["Condition/cond-gp"] == "https://joinedup.example/source/gp"
+    assert {"Patient/g-det", "Patient/a-det"} <= set(from_gp)
+    assert set(everything("a-det")) == set(from_gp)
+
+    person = _person_of(api, "a-det")
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "patient", "valueReference": {"reference": "Patient/a-det"}}],
+    }
+    assert api.post(f"/fhir/Person/{person['id']}/$unmerge", json=parameters).status_code == 200
+    assert "Condition/cond-acute" not in everything("g-det")

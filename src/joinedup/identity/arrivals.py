@@ -72,11 +72,15 @@ class ArrivalLinker:
         if loaded is None or self.store.person_of(str(patient["id"])) is not None:
             return None
         model, scorer = loaded
+        record, decision = self.decide(patient, scorer)
+        return self._write(record, decision, Agent.engine(model_version(model), model.nickname_version))
+
+    def decide(self, patient: Resource, scorer: ScoringModel) -> tuple[LinkageRecord, RecordDecision]:
+        """The decision for one Patient against the stored index, writing nothing."""
         record = linkage_record(patient)
         candidates = self.candidates(record, patient)
         pairs = [decide_pair(record, c, scorer.score(record, c), self.thresholds) for c in candidates]
-        decision = decide_record(record, pairs)
-        return self._write(record, decision, Agent.engine(model_version(model), model.nickname_version))
+        return record, decide_record(record, pairs)
 
     def place_all(self, patients: list[Resource], progress: Callable[[int], None] | None = None) -> int:
         placed = 0

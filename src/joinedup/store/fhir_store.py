@@ -22,6 +22,7 @@ from joinedup.fhir.validation import validate_resource
 from . import reads
 from .context import StoreContext
 from .engine import WRITE
+from .person_links import linked_patient_ids
 from .results import HistoryPage, SearchPage, Version
 from .search_compiler import compartment_condition
 from .writer import Written, write_version
@@ -102,7 +103,10 @@ class FhirStore:
     ) -> SearchPage:
         with self.reading() as conn:
             reads.read_current(conn, ctx, "Patient", patient_id)
-            return reads.everything(conn, ctx, [patient_id], since, types, count, offset)
+            # Person index (decision 0200): every source Patient linked to the same Person, each item keeping its
+            # meta.source; the gate's visibility still applies to every row.
+            patient_ids = linked_patient_ids(conn, patient_id)
+            return reads.everything(conn, ctx, patient_ids, since, types, count, offset)
 
     # --- writes ----------------------------------------------------------------------------------------------
     def find_ids(self, conn: Connection, ctx: StoreContext, resource_type: str, query: str) -> list[str]:
