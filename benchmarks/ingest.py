@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, insert
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, func, insert, select
 
 from joinedup.store.bulk_load import BATCH_LINES, Loader, discover
 from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.migrate import upgrade
+from joinedup.store.schema import INDEX_TABLES, resource_versions, resources
 
 raw_metadata = MetaData()
 raw_rows = Table(
@@ -36,6 +37,15 @@ class IngestFigures:
     resources: int
     load_seconds: float
     floor_seconds: float
+    rows_written: int = 0  # every row the load wrote: current rows, versions and search index rows
+
+    @property
+    def rows_per_resource(self) -> float:
+        return self.rows_written / self.resources
+
+    @property
+    def row_rate(self) -> float:
+        return self.rows_written / self.load_seconds
 
     @property
     def load_rate(self) -> float:
@@ -83,7 +93,17 @@ def measure(database: str, database_url: str, feeds: Path, workers: int = 2) -> 
     started = time.perf_counter()
     report = Loader(store, workers=workers).load(files)
     load_seconds = time.perf_counter() - started
+    rows_written = _rows_in_store(store)
     store.engine.dispose()
     if report.rejected:
         raise RuntimeError(f"{len(report.rejected)} lines rejected; first: {report.rejected[0]}")
-    return IngestFigures(database, count, load_seconds, floor_seconds)
+    return IngestFigures(database, count, load_seconds, floor_seconds, rows_written)
+
+
+def _rows_in_store(store: FhirStore) -> int:
+    """Rows the load wrote (the database was empty before it)."""
+    with store.engine.connect() as conn:
+        return sum(
+            int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for table in (resources, resource_versions, *INDEX_TABLES.values())
+        )

@@ -12,14 +12,15 @@ SEARCH_TARGET_MS = 50.0
 def _ingest_table(figures: list[Any]) -> list[str]:
     lines = [
         "| database | resources | `joinedup load` (resources/s) | raw floor, same run (rows/s) | ratio | target |"
-        " met? |",
-        "|---|---|---|---|---|---|---|",
+        " met? | rows written per resource | rows written/s | rows/s ÷ floor |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         ratio = f.load_rate / f.floor_rate
         lines.append(
             f"| {f.database} | {f.resources:,} | {f.load_rate:,.0f} | {f.floor_rate:,.0f} | {ratio:.2f} |"
-            f" >= 0.50 of the floor | {'yes' if ratio >= 0.5 else 'no'} |"
+            f" >= 0.50 of the floor | {'yes' if ratio >= 0.5 else 'no'} | {f.rows_per_resource:.1f} |"
+            f" {f.row_rate:,.0f} | {f.row_rate / f.floor_rate:.2f} |"
         )
     return lines
 
@@ -65,7 +66,9 @@ def write_report(path: Path, sections: dict[str, Any]) -> None:
             "",
             "Bulk ndjson feeds of the synthetic place through `joinedup load` (validation, versions, search "
             "index, two worker processes), beside the raw floor: the same JSON rows inserted into the same "
-            "database with no validation and no indexing, in batches of the same size.",
+            "database with no validation and no indexing, in batches of the same size. Each resource becomes a current "
+            "row, a version row and its search index rows (the 'rows written per resource' column); the last two "
+            "columns set every row the load wrote against the floor's rows per second.",
             "",
             *_ingest_table(sections["ingest"]),
             "",
