@@ -1,10 +1,11 @@
 """Incremental matching against the stored index: a Patient is placed as it is written or loaded.
 
 Candidates come from the store's own search index (the Patient search parameters stand in for the batch's
-blocking keys: NHS number, birth date, its day/month swap, family name with postcode or given name, postcode with
-birth year), are scored with the stored model's weights in Python and decided with the batch's thresholds. The
-placement is written in one transaction: the Person (a new one, or the candidate's with one more link), the
-Provenance, and a review Task when a human must decide. Until the batch has trained a model, nothing is placed.
+blocking keys: NHS number, birth date, family name with postcode or with given name; a record with its day and month
+of birth swapped is still found by name), are scored with the stored model's weights in Python and decided with the
+batch's thresholds. The placement is written in one transaction: the Person (a new one, or the candidate's with one
+more link), the Provenance, and a review Task when a human must decide. Until the batch has trained a model,
+nothing is placed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from joinedup.fhir import dates
@@ -150,8 +150,6 @@ def _searches(record: LinkageRecord, patient: Resource) -> list[list[tuple[str, 
         searches.append([("identifier", f"{NHS_NUMBER_SYSTEM}|{record.nhs_number}")])
     if record.birth_date:
         searches.append([("birthdate", record.birth_date)])
-    if record.birth_date_swapped and _real_date(record.birth_date_swapped):
-        searches.append([("birthdate", record.birth_date_swapped)])
     name: dict[str, Any] = next(iter(patient.get("name") or []), {})
     family = name.get("family") if isinstance(name, dict) else None
     given = next(iter(name.get("given") or []), None) if isinstance(name, dict) else None
@@ -160,14 +158,5 @@ def _searches(record: LinkageRecord, patient: Resource) -> list[list[tuple[str, 
         searches.append([("family", family), ("address-postalcode", postcode)])
     if family and given:
         searches.append([("family", family), ("given", given)])
-    if postcode and record.birth_year:
-        searches.append([("address-postalcode", postcode), ("birthdate", record.birth_year)])
     return searches
 
-
-def _real_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
