@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from joinedup import __version__
 from joinedup.access.gate import AccessGate
-from joinedup.api import capability, export_routes, resource_routes, search_routes
+from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes
 from joinedup.api.deps import Services
 from joinedup.api.identity_routes import install_identity
 from joinedup.api.limits import BodyLimitMiddleware
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     install_error_handlers(app)
     install_identity(app, settings)  # the person index: its operations first, so /fhir/Task/{id}/$… is theirs
+    app.include_router(auth_routes.router)  # OAuth2 token endpoint, SMART configuration (before /fhir/{type})
     app.include_router(capability.router, prefix="/fhir")
     app.include_router(export_routes.router, prefix="/fhir")
     app.include_router(search_routes.router, prefix="/fhir")

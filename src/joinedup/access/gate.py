@@ -26,6 +26,7 @@ from joinedup.store.fhir_store import FhirStore, Outcome
 from joinedup.store.results import Found, HistoryPage, SearchPage, Version
 
 from .accounts.store import AccountStore
+from .accounts.tokens import TokenService
 from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import Actor, AuditTrail
 from .break_glass import BreakGlass
@@ -58,6 +59,7 @@ class AccessGate:
         self.audit = AuditTrail(store.engine)
         self.break_glass = BreakGlass(store.engine, self.audit, break_glass_seconds)
         self.accounts = AccountStore(store.engine, self.audit)
+        self.tokens = TokenService(store.engine, self.audit)
 
     # --- contexts and checks ---------------------------------------------------------------------------------
     def _store_context(self, ctx: AccessContext) -> StoreContext:

@@ -74,6 +74,30 @@ def _resource_entry(resource_type: str) -> dict[str, Any]:
     return entry
 
 
+def smart_security(base: str) -> dict[str, Any]:
+    """rest.security: SMART on FHIR, with the token endpoint (also in .well-known/smart-configuration)."""
+    token = f"{base.rsplit('/fhir', 1)[0]}/auth/token"
+    return {
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ]
+            }
+        ],
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": token}],
+            }
+        ],
+        "description": "OAuth2 bearer tokens with SMART on FHIR v2 scopes (see .well-known/smart-configuration)",
+    }
+
+
 def capability_statement(base: str) -> dict[str, Any]:
     supported_modifiers = {t: sorted(m - UNSUPPORTED_MODIFIERS) for t, m in MODIFIERS_BY_TYPE.items()}
     return {
@@ -90,6 +114,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
+                "security": smart_security(base),
                 "documentation": "Search modifiers supported by type: "
                 + "; ".join(f"{t}: {', '.join(m) or 'none'}" for t, m in sorted(supported_modifiers.items())),
                 "resource": [_resource_entry(t) for t in sorted(R4_RESOURCE_TYPES - NOT_STORED)],

@@ -40,6 +40,21 @@ def access_context(request: Request) -> AccessContext:
     settings = services(request).settings
     client = request.client.host if request.client else None
     strict = prefer(request).get("handling") == "strict"
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        holder = services(request).gate.tokens.holder(authorization[7:].strip())
+        if holder is None:
+            raise Unauthorized("The bearer token is not valid or has expired")
+        return AccessContext(
+            user=holder.user_ref,
+            role=holder.role,
+            organisation=holder.organisation,
+            purpose="treatment",
+            client_address=client,
+            strict_handling=strict,
+            scopes=holder.scopes,
+            via="api",
+        )
     if settings.environment == "production":
         raise Unauthorized("A bearer token is required")
     return AccessContext(
