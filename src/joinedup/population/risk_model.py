@@ -103,8 +103,14 @@ def feature_labels() -> list[str]:
     return [label for _, label in FEATURES.values()] + [f"has {c.replace('_', ' ')}" for c in CONDITIONS]
 
 
+def _auc(y: NDArray[np.int8], score: NDArray[np.float64]) -> float:
+    return float(roc_auc_score(y, score)) if len(np.unique(y)) == 2 else float("nan")
+
+
 def calibration(y: NDArray[np.int8], p: NDArray[np.float64]) -> tuple[float, float]:
     """Slope and intercept of the outcome regressed on the logit of the prediction (ideal: 1 and 0)."""
+    if len(np.unique(y)) < 2:
+        return float("nan"), float("nan")  # undefined without both outcomes (a tiny or uneventful cohort)
     clipped = np.clip(p, 1e-6, 1 - 1e-6)
     logit = np.log(clipped / (1 - clipped)).reshape(-1, 1)
     fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, y)
@@ -162,11 +168,11 @@ def train_and_score(con: duckdb.DuckDBPyConnection, train_date: date, score_date
         score_date.isoformat(),
         len(y_train),
         len(y_test),
-        float(roc_auc_score(y_test, probability)),
+        _auc(y_test, probability),
         slope,
         intercept,
         _bins(y_test, probability),
-        efi_auc=float(roc_auc_score(y_test, efi)),
+        efi_auc=_auc(y_test, efi),
     )
 
 
