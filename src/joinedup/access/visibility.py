@@ -85,16 +85,22 @@ class CareVisibility:
         tag = f"{abs(hash((self.user, self.principal))) % 10**8}"
         related = related_patients(self.principal)
         glass = break_glass_patients(self.user, self.now)
-        linked_cte = (glass if related is None else any_of(related, glass)).cte(f"vis_linked_{tag}")
+        linked_cte = (
+            (glass if related is None else any_of(related, glass)).cte(f"vis_linked_{tag}").prefix_with("MATERIALIZED")
+        )
         if related is None:
-            shareable_cte = glass.cte(f"vis_shareable_{tag}")
+            shareable_cte = glass.cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
         else:
             related_only = select(linked_cte.c[0]).except_(glass, objectors(OBJECTS_TO_SHARING))
-            shareable_cte = any_of(related_only, glass).cte(f"vis_shareable_{tag}")
+            shareable_cte = any_of(related_only, glass).cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
         org = self.principal.organisation_id
         codes = None
         if org is not None:
-            codes_cte = token_codes_of("Organization", org, "identifier", ODS_SYSTEM).cte(f"vis_org_{tag}")
+            codes_cte = (
+                token_codes_of("Organization", org, "identifier", ODS_SYSTEM)
+                .cte(f"vis_org_{tag}")
+                .prefix_with("MATERIALIZED")
+            )
             codes = select(codes_cte.c[0])
         return select(linked_cte.c[0]), select(shareable_cte.c[0]), codes
 
