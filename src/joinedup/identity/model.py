@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ class ModelConfig:
     # The prior (probability two random records match) from pairs agreeing on these, assumed to find this share.
     prior_keys: tuple[blocking.BlockingKey, ...] = (("given_name", "family_name", "birth_date"),)
     prior_recall: float = 0.7
+    # Training (EM over every blocked pair) on a whole borough needs tens of GiB; past this many records the model
+    # is trained on the records of a share of birth dates (so a person's records stay together), the prior rescaled.
+    max_training_records: int = 150_000
 
     def field_comparisons(self) -> tuple[FieldComparison, ...]:
         return by_name(self.comparisons)
@@ -57,6 +61,7 @@ class ModelConfig:
             "seed": self.seed,
             "prior_keys": [list(k) for k in self.prior_keys],
             "prior_recall": self.prior_recall,
+            "max_training_records": self.max_training_records,
         }
 
     @classmethod
@@ -70,6 +75,7 @@ class ModelConfig:
             seed=int(data["seed"]),
             prior_keys=tuple(tuple(k) for k in data["prior_keys"]),
             prior_recall=float(data["prior_recall"]),
+            max_training_records=int(data.get("max_training_records", 150_000)),
         )
 
 
@@ -137,6 +143,8 @@ class LinkageModel:
         """Estimate the prior, u by random sampling and m by EM on these records (the place's own data)."""
         config = config or ModelConfig()
         backend = backend or DuckDBBackend()
+        everyone = len(records)
+        records = training_sample(records, config.max_training_records)
         linker = _linker(_settings_creator(config), records, backend, config.link_type)
         training = linker.training
         training.estimate_probability_two_random_records_match(
@@ -146,9 +154,11 @@ class LinkageModel:
         for key in config.training_keys:
             training.estimate_parameters_using_expectation_maximisation(block_on(*key))
         trained = linker.misc.save_model_to_json(out_path=None)
+        # A record has about as many matches in the sample as in the place, among fewer others: rescale the prior.
+        scale = (len(records) - 1) / (everyone - 1) if everyone > 1 else 1.0
         return cls(
             config,
-            float(trained["probability_two_random_records_match"]),
+            float(trained["probability_two_random_records_match"]) * scale,
             _parameters_of(trained, config.field_comparisons()),
             default_table().version,
         )
@@ -221,6 +231,17 @@ class LinkageModel:
     @classmethod
     def load(cls, path: Path) -> LinkageModel:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def training_sample(records: Sequence[LinkageRecord], limit: int) -> Sequence[LinkageRecord]:
+    """All the records, or those whose birth date falls in a stable share of dates (a person's records mostly agree
+    on it, so their pairs stay in the sample) — enough for EM, a fraction of its memory."""
+    if len(records) <= limit:
+        return records
+    dated = [r for r in records if r.birth_date]
+    buckets = 1000
+    keep = max(1, buckets * limit // max(1, len(dated)))
+    return [r for r in dated if zlib.crc32(r.birth_date.encode()) % buckets < keep]  # type: ignore[union-attr]
 
 
 def _number(value: Any) -> float | None:
