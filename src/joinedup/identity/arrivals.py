@@ -53,16 +53,18 @@ class ArrivalLinker:
     def __init__(self, store: IndexStore, thresholds: Thresholds | None = None) -> None:
         self.store = store
         self.thresholds = thresholds or Thresholds()
-        self._model: tuple[str, LinkageModel, ScoringModel] | None = None
+        self._model: tuple[int, LinkageModel, ScoringModel] | None = None
 
     def scorer(self) -> tuple[LinkageModel, ScoringModel] | None:
         """The stored model, parsed again only when the batch has saved a new one."""
-        model = self.store.model()
-        if model is None:
+        known = self._model[0] if self._model else None
+        version, model = self.store.model_if_changed(known)
+        if version is None:
+            self._model = None
             return None
-        version = model_version(model)
-        if self._model is None or self._model[0] != version:
+        if model is not None:
             self._model = (version, model, ScoringModel(model))
+        assert self._model is not None
         return self._model[1], self._model[2]
 
     def place(self, patient: Resource) -> Placed | None:

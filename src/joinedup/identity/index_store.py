@@ -126,10 +126,20 @@ class IndexStore:
 
     # --- the model -----------------------------------------------------------------------------------------------
     def model(self) -> LinkageModel | None:
-        binary = self.read("Binary", MODEL_BINARY_ID)
-        if binary is None or not binary.get("data"):
-            return None
-        return LinkageModel.from_json(orjson.loads(base64.b64decode(binary["data"])))
+        return self.model_if_changed(None)[1]
+
+    def model_if_changed(self, known_version: int | None) -> tuple[int | None, LinkageModel | None]:
+        """(the stored model's version, the model, parsed only when its version is not `known_version`)."""
+        try:
+            stored = self.gate.read(self.ctx, "Binary", MODEL_BINARY_ID)
+        except (NotFound, Gone):
+            return None, None
+        if stored.version_id == known_version:
+            return known_version, None
+        binary = stored.content or {}
+        if not binary.get("data"):
+            return None, None
+        return stored.version_id, LinkageModel.from_json(orjson.loads(base64.b64decode(binary["data"])))
 
     def save_model(self, model: LinkageModel) -> None:
         data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)
