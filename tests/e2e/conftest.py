@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-BIG_PERSON = place.person(40)  # long enough that the timeline is paged
+BIG_PERSON = place.person(41)  # long enough that the timeline is paged; registered with the demo GP's practice
 
 
 def _chromium() -> Path:
