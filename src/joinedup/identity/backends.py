@@ -75,19 +75,9 @@ class SparkBackend:
 
     @staticmethod
     def local_session(cores: int = 2, app_name: str = "joinedup-linkage") -> Any:
-        from pyspark.sql import SparkSession
-        from splink.backends.spark import similarity_jar_location
+        from joinedup.spark import local_session
 
-        return (
-            SparkSession.builder.master(f"local[{cores}]")
-            .appName(app_name)
-            .config("spark.jars", similarity_jar_location())
-            .config("spark.sql.shuffle.partitions", str(cores * 2))
-            .config("spark.default.parallelism", str(cores * 2))
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.memory", "2g")
-            .getOrCreate()
-        )
+        return local_session(app_name, cores)
 
     def db_api(self) -> DatabaseAPISubClass:
         from splink import SparkAPI

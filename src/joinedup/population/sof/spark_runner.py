@@ -14,19 +14,10 @@ SparkSession = Any
 
 
 def local_session(cores: int = 2, app_name: str = "joinedup-population") -> SparkSession:
-    """A local-mode session sized for this machine; the UI is off and nothing is fetched."""
-    from pyspark.sql import SparkSession as Builder
+    """A local-mode session sized for this machine (the process's one session: joinedup.spark)."""
+    from joinedup.spark import local_session as shared_session
 
-    return (
-        Builder.builder.master(f"local[{cores}]")
-        .appName(app_name)
-        .config("spark.sql.shuffle.partitions", str(cores * 2))
-        .config("spark.default.parallelism", str(cores * 2))
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    return shared_session(app_name, cores)
 
 
 def register_resources(spark: SparkSession, resources: Iterable[dict[str, Any]], name: str = "resources") -> None:
