@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from joinedup.settings import Settings
 
-from .loading import load_ndjson, load_store
+from .loading import NdjsonSource, ResourceSource, load_store
 from .refresh import STEPS, refresh
 
 
@@ -23,23 +23,25 @@ def run_refresh(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("Loading resources", total=len(STEPS) + 1)
+        source: ResourceSource | None = None
         if ndjson is not None:
-            count = load_ndjson(con, ndjson)
+            source = NdjsonSource(ndjson)  # read in place by the views: no load step
         else:
             from joinedup.store.engine import make_engine
 
             engine = make_engine(settings.database_url)
-            count = load_store(con, engine)
+            load_store(con, engine)
             engine.dispose()
         progress.update(task, advance=1, description="Refreshing")
 
         def step(name: str) -> None:
             progress.update(task, advance=1, description=f"Refreshing: {name}")
 
-        report = refresh(con, date.fromisoformat(index_date), truth, step)
+        report = refresh(con, date.fromisoformat(index_date), truth, step, source)
     con.close()
     model = report.model
-    console.print(f"{count:,} resources; {model.test_people:,} residents scored in {report.seconds['total']:.1f} s.")
+    rows = sum(report.view_rows.values())
+    console.print(f"{rows:,} view rows; {model.test_people:,} residents scored in {report.seconds['total']:.1f} s.")
     console.print(
         f"Risk model AUC {model.auc:.3f} (eFI alone {model.efi_auc:.3f}); calibration slope "
         f"{model.calibration_slope:.2f}, intercept {model.calibration_intercept:.2f}."

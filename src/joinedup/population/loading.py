@@ -1,13 +1,78 @@
-"""Getting resources into DuckDB's `resources` table: from bulk ndjson folders or from the store."""
+"""Where the views read resources: bulk ndjson folders read in place, or DuckDB's `resources` table (loaded from
+ndjson or from the store)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
+from .sof.dialects import duckdb_string
 from .sof.duckdb_runner import RESOURCES_DDL
+
+
+class ResourceSource(Protocol):
+    def relation(self, resource_type: str, paths: list[str], with_resource: bool) -> str:
+        """A SQL relation of the resources of one type with columns `jp1`, `jp2`, ...: the JSON values at `paths`
+        (simple `$.a.b` paths; NULL where absent), and with_resource, the resource itself as `resource`."""
+        ...
+
+
+def _extracted(paths: list[str], document: str, extra: str, relation: str) -> str:
+    """The values at paths as columns jp1..jpN, from one JSON parse of `document` per row of relation."""
+    if not paths:
+        return f"(SELECT NULL AS jp0{extra} FROM {relation})"
+    listed = ", ".join(duckdb_string(path) for path in paths)
+    columns = ", ".join(f"root[{n}] AS jp{n}" for n in range(1, len(paths) + 1))
+    return (
+        f"(SELECT {columns}{extra} FROM (SELECT json_extract({document}, [{listed}]) AS root{extra} FROM {relation}))"
+    )
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Resources from a loaded table (columns resource_type, resource): one JSON parse per resource."""
+
+    table: str = "resources"
+
+    def relation(self, resource_type: str, paths: list[str], with_resource: bool) -> str:
+        extra = ", resource" if with_resource else ""
+        of_type = f"(SELECT resource FROM {self.table} WHERE resource_type = {duckdb_string(resource_type)})"
+        return _extracted(paths, "resource", extra, of_type)
+
+
+@dataclass(frozen=True)
+class NdjsonSource:
+    """Resources read in place from a Bulk Data folder (`<source>/<Type>.ndjson`), with no load step.
+
+    DuckDB's ndjson reader, told which top-level elements to keep (as JSON), reads a file about twice as fast as
+    reading whole objects and extracting from them, so that is the plan unless a view needs the whole resource.
+    """
+
+    folder: Path
+
+    def relation(self, resource_type: str, paths: list[str], with_resource: bool) -> str:
+        files = sorted(str(path) for path in self.folder.glob(f"**/{resource_type}.ndjson"))
+        if not files:
+            columns = ", ".join(f"NULL::JSON AS jp{n}" for n in range(1, len(paths) + 1))
+            return f"(SELECT {columns}{',' if paths else ''} NULL::JSON AS resource WHERE false)"
+        listed = "[" + ", ".join(duckdb_string(name) for name in files) + "]"
+        if with_resource or not paths:
+            objects = f"(SELECT json AS resource FROM read_ndjson_objects({listed}))"
+            return _extracted(paths, "resource", ", resource" if with_resource else "", objects)
+        tops = sorted({path.split(".")[1] for path in paths})
+        columns = ", ".join(f"{duckdb_string(top)}: 'JSON'" for top in tops)
+        values = ", ".join(f"{_from_top(path)} AS jp{n}" for n, path in enumerate(paths, start=1))
+        return f"(SELECT {values} FROM read_ndjson({listed}, columns = {{{columns}}}))"
+
+
+def _from_top(path: str) -> str:
+    """The value at `$.top.rest` read from the column `top`."""
+    _, top, *rest = path.split(".")
+    column = '"' + top + '"'
+    return f"json_extract({column}, {duckdb_string('$.' + '.'.join(rest))})" if rest else column
 
 
 def load_ndjson(con: duckdb.DuckDBPyConnection, folder: Path) -> int:

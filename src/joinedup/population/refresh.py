@@ -14,6 +14,7 @@ import orjson
 from .case_finding import build_case_finding
 from .code_sets import load_code_sets, versions
 from .features import build_features
+from .loading import ResourceSource
 from .persons import build_persons
 from .risk_model import ModelReport, compare_with_truth, train_and_score
 from .segments import build_segments
@@ -36,12 +37,14 @@ def refresh(
     index_date: date,
     truth_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    source: ResourceSource | None = None,
 ) -> RefreshReport:
-    """Everything from the `resources` table already in con. The model trains a year before index_date."""
+    """Everything from `source` (default: the `resources` table in con). The model trains a year before
+    index_date."""
     step = progress or (lambda _: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    counts = build_views(con, step)
+    counts = build_views(con, step, source)
     seconds["views"] = time.perf_counter() - started
     mark = time.perf_counter()
     build_persons(con)

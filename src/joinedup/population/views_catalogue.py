@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -10,7 +11,11 @@ from typing import Any
 import duckdb
 import orjson
 
+from .loading import ResourceSource, TableSource
 from .sof.views import CompiledView, compile_view
+
+_ROOTS = "\u00abview roots\u00bb"  # stands for the relation of one type's extracted paths until it is known
+_READS_RESOURCE = re.compile(r"\bt\.resource\b")
 
 VIEW_NAMES = (
     "patient",
@@ -38,13 +43,34 @@ def compiled_views(dialect: str = "duckdb", source: str = "resources") -> list[C
     return [compile_view(view_definition(name), dialect, source) for name in VIEW_NAMES]
 
 
-def build_views(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Each view as a table `v_<name>`; returns the row counts."""
+def build_views(
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[str], None] | None = None,
+    source: ResourceSource | None = None,
+) -> dict[str, int]:
+    """Each view as a table `v_<name>`; returns the row counts.
+
+    The views of one resource type share one JSON parse per resource: the paths they read are extracted together
+    (into a temporary table when more than one view reads them), since parsing is most of the time a view takes.
+    """
+    resources_of = source or TableSource()
+    by_type: dict[str, list[str]] = {}
+    for name in VIEW_NAMES:
+        by_type.setdefault(str(view_definition(name)["resource"]), []).append(name)
     counts: dict[str, int] = {}
-    for view in compiled_views():
-        con.execute(f"CREATE OR REPLACE TABLE v_{view.name} AS {view.sql}")
-        row = con.execute(f"SELECT count(*) FROM v_{view.name}").fetchone()
-        counts[view.name] = int(row[0]) if row else 0
-        if progress is not None:
-            progress(view.name)
+    for resource_type, names in by_type.items():
+        paths: dict[str, int] = {}
+        views = [compile_view(view_definition(name), "duckdb", _ROOTS, paths) for name in names]
+        needs_resource = any(_READS_RESOURCE.search(view.sql) for view in views)
+        relation = resources_of.relation(resource_type, list(paths), needs_resource)
+        if len(views) > 1:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE view_roots AS SELECT * FROM {relation}")
+            relation = "view_roots"
+        for view in views:
+            con.execute(f"CREATE OR REPLACE TABLE v_{view.name} AS {view.sql.replace(_ROOTS, relation)}")
+            row = con.execute(f"SELECT count(*) FROM v_{view.name}").fetchone()
+            counts[view.name] = int(row[0]) if row else 0
+            if progress is not None:
+                progress(view.name)
+    con.execute("DROP TABLE IF EXISTS view_roots")
     return counts

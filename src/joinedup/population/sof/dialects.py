@@ -134,7 +134,7 @@ class Dialect(ABC):
         return self.flatten(self.transform(coll, lam))
 
 
-_STRING_TYPES = {
+STRING_TYPES = {
     "string",
     "id",
     "code",
@@ -248,7 +248,7 @@ class DuckDBDialect(Dialect):
             return self.as_num(item)
         if fhir_type == "boolean":
             return self.as_bool(item)
-        if fhir_type in _STRING_TYPES:
+        if fhir_type in STRING_TYPES:
             return self.as_str(item)
         return f"CAST({item} AS VARCHAR)"
 

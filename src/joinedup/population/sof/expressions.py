@@ -7,11 +7,13 @@ Keeping scalars as scalars lets `a = b and c` compile to plain SQL rather than l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Literal
 
 from .dialects import Dialect
+from .elements import element
 from .fhirpath import FhirPathError, Node, parse
 
 Kind = Literal["coll", "item", "str", "num", "bool"]
@@ -25,6 +27,11 @@ class Val:
     sql: str
     kind: Kind
     element: str = ""  # the last element navigated to, a hint for type-dependent functions (boundaries)
+    # DuckDB fast path: the R4 type of the items (when known), and the JSON path (from `anchor`, a JSON item)
+    # that produced them, so that further 0..1 steps extend one path instead of walking lists of values.
+    fhir_type: str = ""
+    anchor: str = ""
+    jpath: str = ""
 
 
 @dataclass
@@ -36,9 +43,12 @@ class Env:
     row_index: str = "0"
     names: count[int] = field(default_factory=lambda: count(1))
     resource_type: str = ""
-    # DuckDB: the resource's top-level elements a view reads, extracted in one JSON parse per resource (the
-    # element name -> its 1-based position in `t.root`); None where the engine navigates the text each time.
+    # DuckDB: the JSON paths a view reads from the resource are extracted in one JSON parse per resource; the
+    # compiler writes `root_path()` placeholders that `resolve_root_paths` turns into columns `t.jp<n>`.
+    # None where the engine navigates the text each time (Spark).
     root_elements: dict[str, int] | None = None
+    # Whether member steps may use R4 cardinality (DuckDB; Spark keeps the generic plan).
+    typed: bool = False
 
     def fresh(self) -> str:
         return f"fp{next(self.names)}"
@@ -149,10 +159,11 @@ class Compiler:
         return self.env.constants[name]
 
     def member(self, base: Val, name: str) -> Val:
-        roots = self.env.root_elements
-        if base.kind == "item" and base.sql == ROOT and roots is not None:
-            position = roots.setdefault(name, len(roots) + 1)
-            return Val(self.d.nav_value(f"t.root[{position}]"), "coll", name)
+        typed = self.typed_member(base, name)
+        if typed is not None:
+            return typed
+        if base.kind == "item" and base.sql == ROOT and self.env.root_elements is not None:
+            return Val(self.d.nav_value(root_path(f"$.{name}")), "coll", name)
         if base.kind == "item":
             return Val(self.d.nav(base.sql, name), "coll", name)
         if base.kind != "coll":
@@ -160,8 +171,44 @@ class Compiler:
         var = self.env.fresh()
         return Val(self.d.flat_map(base.sql, self.d.lam([var], self.d.nav(var, name))), "coll", name)
 
+    def typed_member(self, base: Val, name: str) -> Val | None:
+        """A step whose cardinality the R4 definitions give: one JSON path, or None for the generic plan."""
+        if not self.env.typed or not base.fhir_type or base.kind not in ("item", "coll"):
+            return None
+        found = element(base.fhir_type, name)
+        if found is None:
+            return None
+        step = f".{name}[*]" if found.repeats else f".{name}"
+        if base.anchor:
+            anchor, jpath = base.anchor, base.jpath + step
+        elif base.kind == "item":
+            anchor, jpath = base.sql, "$" + step
+        else:
+            # A collection not made by a path (a where() result): the step for each of its items.
+            var = self.env.fresh()
+            child = self.anchored(var, "$" + step, "coll" if found.repeats else "item")
+            if found.repeats:
+                sql = self.d.flat_map(base.sql, self.d.lam([var], child))
+            else:
+                present = self.env.fresh()
+                picked = self.d.transform(base.sql, self.d.lam([var], child))
+                sql = self.d.filter(picked, self.d.lam([present], f"{present} IS NOT NULL"))
+            return Val(sql, "coll", name, found.type_name)
+        kind: Kind = "coll" if base.kind == "coll" or found.repeats else "item"
+        return Val(self.anchored(anchor, jpath, kind), kind, name, found.type_name, anchor, jpath)
+
+    def anchored(self, anchor: str, jpath: str, kind: Kind) -> str:
+        """The SQL for a JSON path from anchor: one item (NULL when absent) or the list of what it reaches."""
+        if anchor == ROOT and self.env.root_elements is not None:
+            head, star, tail = jpath.partition("[*]")
+            if not star:
+                return root_path(head)
+            anchor, jpath = root_path(head), "$[*]" + tail
+        extract = f"json_extract({anchor}, {self.d.lit(jpath)})"
+        return extract if kind == "item" else f"coalesce({extract}, {self.d.empty})"
+
     def each(self, base: Val, body: str, var: str) -> Val:
-        return Val(self.d.filter(self.coll(base).sql, self.d.lam([var], body)), "coll")
+        return Val(self.d.filter(self.coll(base).sql, self.d.lam([var], body)), "coll", fhir_type=base.fhir_type)
 
     def call(self, node: Node, context: Val) -> Val:
         has_base = node.lit_type == "base"
@@ -192,6 +239,9 @@ class Compiler:
                 op = ">" if name == "exists" else "="
                 return Val(f"({d.length(chosen.sql)} {op} 0)", "bool")
             case "first":
+                if self.env.typed:
+                    # DuckDB: a list's first item is NULL when the list is empty, which is what an item means.
+                    return Val(d.item(self.coll(base).sql, 1), "item", base.element, base.fhir_type)
                 return Val(d.slice(self.coll(base).sql, "1", "1"), "coll", base.element)
             case "last":
                 items = self.coll(base).sql
@@ -225,11 +275,15 @@ class Compiler:
 
     def where(self, base: Val, criterion: Node) -> Val:
         var = self.env.fresh()
-        test = self.bool_(self.compile(criterion, Val(var, "item")))
+        test = self.bool_(self.compile(criterion, Val(var, "item", fhir_type=base.fhir_type)))
         return self.each(base, f"coalesce({test}, false)", var)
 
     def reference_key(self, base: Val, type_name: str) -> Val:
         reference = self.str_(self.member(base, "reference"))
+        if type_name and self.env.typed and type_name.isalpha():
+            # The type written into the pattern: one regular expression per reference rather than two.
+            typed = rf"(^|[^A-Za-z]){type_name}/([^/]+)(/_history/[^/]+)?$"
+            return Val(self.d.regexp_extract(reference, typed, 2), "str")
         pattern = r"([A-Za-z]+)/([^/]+)(/_history/[^/]+)?$"
         key = self.d.regexp_extract(reference, pattern, 2)
         if not type_name:
@@ -292,6 +346,24 @@ class Compiler:
             f"ELSE {d.as_str(a)} {sql_op} {d.as_str(b)} END)",
             "bool",
         )
+
+
+_ROOT_PATH = re.compile("\u00abjp:([^\u00bb]*)\u00bb")
+
+
+def root_path(path: str) -> str:
+    """A placeholder for the value at `path` in the resource, taken from the view's one JSON parse."""
+    return f"\u00abjp:{path}\u00bb"
+
+
+def resolve_root_paths(sql: str, positions: dict[str, int]) -> str:
+    """Placeholders to columns `t.jp<n>`, numbering the paths in `positions` as they are first met."""
+
+    def position(match: re.Match[str]) -> str:
+        number = positions.setdefault(match.group(1), len(positions) + 1)
+        return f"t.jp{number}"
+
+    return _ROOT_PATH.sub(position, sql)
 
 
 def constant_value(dialect: Dialect, constant: dict[str, object]) -> tuple[str, Val]:
