@@ -99,3 +99,17 @@ def test_entries_export_as_valid_fhir_audit_events(gate: AccessGate) -> None:
         event = audit_event(entry, "http://127.0.0.1:8000/fhir")
         validate_resource(event)
         assert event["agent"][0]["who"]
+
+
+def test_concurrent_accesses_share_commits_and_keep_one_unbroken_chain(gate: AccessGate) -> None:
+    """Group commit: many threads reading at once each get their own entry, numbered once, in one valid chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = len(gate.audit.entries())
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(lambda n: gate.read(GP, "Patient", f"pat-{1 + n % 2}"), range(120)))
+    added = gate.audit.entries()[before:]
+    assert len(added) == 120
+    assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 120))
+    assert {tuple(e.patients) for e in added} == {("pat-1",), ("pat-2",)}
+    assert verify(gate.store.engine).ok

@@ -11,6 +11,7 @@ Nothing here logs: the audit trail holds who looked at whom, which is itself per
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -107,9 +108,33 @@ def entry_json(seq: int, recorded: int, actor: Actor, action: str, outcome: str,
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
+@dataclass
+class _Pending:
+    """One entry waiting for the next group commit, and how it went."""
+
+    actor: Actor
+    action: str
+    outcome: str
+    what: Sequence[str]
+    people: list[str]
+    detail: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    seq: int = 0
+    error: BaseException | None = None
+
+
 class AuditTrail:
+    """Appends entries by group commit: every call waits until its entry is committed (so nothing is answered
+    unaudited), but the calls arriving together share one transaction. One entry per transaction made every read
+    a write under the chain's single lock: 16 concurrent readers queued on it (serving fell from about a thousand
+    reads a second to under a hundred). The first caller to find no commit under way leads: it commits everything
+    queued, again until the queue is empty; the others wait for their entry's commit."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._queue: list[_Pending] = []
+        self._guard = threading.Lock()
+        self._leading = False
 
     def record(
         self,
@@ -120,36 +145,73 @@ class AuditTrail:
         patients: Iterable[str] = (),
         detail: dict[str, Any] | None = None,
     ) -> int:
-        """Append one entry; returns its number."""
-        people = sorted(set(patients))
+        """Append one entry; returns its number once it is committed."""
+        pending = _Pending(actor, action, outcome, list(what), sorted(set(patients)), detail or {})
+        with self._guard:
+            self._queue.append(pending)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            self._commit_queued()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.seq
+
+    def _commit_queued(self) -> None:
+        while True:
+            with self._guard:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._leading = False
+                    return
+            try:
+                self._append(batch)
+            except BaseException as error:  # every waiter learns that its entry was not recorded
+                for pending in batch:
+                    pending.error = error
+            finally:
+                for pending in batch:
+                    pending.done.set()
+
+    def _append(self, batch: list[_Pending]) -> None:
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             head = conn.execute(
                 select(audit_head.c.seq, audit_head.c.entry_hash).where(audit_head.c.id == 1).with_for_update()
             ).one()
-            seq = int(head.seq) + 1
-            recorded = now_micros()
-            text = entry_json(seq, recorded, actor, action, outcome, what, people, detail or {})
-            digest = chain_hash(head.entry_hash, text)
-            conn.execute(
-                insert(audit_log).values(
-                    seq=seq,
-                    recorded=recorded,
-                    action=action,
-                    outcome=outcome,
-                    user_ref=actor.user,
-                    role=actor.role,
-                    organisation=actor.organisation,
-                    purpose=actor.purpose,
-                    client_address=actor.client_address,
-                    entry=text,
-                    prev_hash=head.entry_hash,
-                    entry_hash=digest,
+            seq, previous = int(head.seq), str(head.entry_hash)
+            rows: list[dict[str, Any]] = []
+            subjects: list[dict[str, Any]] = []
+            for pending in batch:
+                seq += 1
+                recorded = now_micros()
+                actor = pending.actor
+                text = entry_json(
+                    seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
                 )
-            )
-            if people:
-                conn.execute(insert(audit_subjects), [{"seq": seq, "patient_id": p} for p in people])
-            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, entry_hash=digest))
-        return seq
+                digest = chain_hash(previous, text)
+                rows.append(
+                    {
+                        "seq": seq,
+                        "recorded": recorded,
+                        "action": pending.action,
+                        "outcome": pending.outcome,
+                        "user_ref": actor.user,
+                        "role": actor.role,
+                        "organisation": actor.organisation,
+                        "purpose": actor.purpose,
+                        "client_address": actor.client_address,
+                        "entry": text,
+                        "prev_hash": previous,
+                        "entry_hash": digest,
+                    }
+                )
+                subjects += [{"seq": seq, "patient_id": p} for p in pending.people]
+                pending.seq, previous = seq, digest
+            conn.execute(insert(audit_log), rows)
+            if subjects:
+                conn.execute(insert(audit_subjects), subjects)
+            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, entry_hash=previous))
 
     def about_patient(self, patient_id: str, limit: int = 200) -> list[AuditEntry]:
         """Entries that concern this person, newest first (the resident's 'who has looked at my record')."""
