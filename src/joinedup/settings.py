@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     node_modules: Path = Field(
         default=Path("./node_modules"), description="Where `npm ci` put nhsuk-frontend and htmx.org for the pages"
     )
+    population_db: Path = Field(
+        default=Path("./var/population.duckdb"), description="The DuckDB file `joinedup population refresh` writes"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.population.web import routes as population_pages
 from joinedup.settings import Settings
 
 from .assets import mount_assets
@@ -43,3 +44,4 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(record.router)
     app.include_router(governance.router)  # access log, break-glass, IG reviews
     app.include_router(identity_pages.router)  # the person index's review pages
+    app.include_router(population_pages.router)  # population health: analysts and MDGs

@@ -1,0 +1,107 @@
+"""The figures each population page shows, as SVG charts with the tables that carry the same numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from . import results, svg
+
+LEVEL_LABELS = {1: "Level 1", 2: "Level 2", 3: "Level 3", 4: "Level 4"}
+
+
+def _level_name(names: dict[int, str], level: int) -> str:
+    return f"Level {level}: {names.get(level, '')}".rstrip(": ")
+
+
+def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    pyramid = results.pyramid(con)
+    risk = results.risk_distribution(con)
+    trend = results.admissions_trend(con)
+    bands = pyramid.bands
+    women = svg.Series("Women", tuple(float(pyramid.total("female", b)) for b in bands))
+    men = svg.Series("Men", tuple(float(pyramid.total("male", b)) for b in bands))
+    by_level = [
+        svg.Series(
+            _level_name(pyramid.level_names, level),
+            tuple(float(pyramid.women.get((b, level), 0) + pyramid.men.get((b, level), 0)) for b in bands),
+        )
+        for level in results.LEVELS
+    ]
+    return {
+        "when": pyramid.index_date,
+        "pyramid": pyramid,
+        "levels": results.LEVELS,
+        "level_name": lambda level: _level_name(pyramid.level_names, level),
+        "pyramid_svg": svg.pyramid(
+            bands,
+            women,
+            men,
+            "Adults by age band and sex",
+            "Population pyramid of adults by 10-year age band, women on the left and men on the right. "
+            "The table below gives the numbers.",
+            "pyramid",
+        ),
+        "levels_svg": svg.stacked_bars(
+            bands,
+            by_level,
+            "Adults in each level by age band",
+            "Bars for each age band split into the four levels of need. The table below gives the numbers.",
+            "levels-by-age",
+        ),
+        "risk": risk,
+        "risk_svg": svg.columns(
+            risk.bands,
+            [float(n) for n in risk.people],
+            "People by predicted risk of an emergency admission",
+            "Column chart of people in 5-point bands of predicted 12-month emergency admission risk. "
+            "The table below gives the numbers.",
+            "risk",
+            every=4,
+        ),
+        "calibration_svg": svg.calibration(
+            [(p, o) for _, p, o, _ in risk.calibration],
+            "Predicted against observed risk, by tenth of risk",
+            "Each point is a tenth of people ranked by predicted risk; points on the dashed line mean the "
+            "predictions match what happened. The table below gives the numbers.",
+            "calibration",
+        ),
+        "trend": trend,
+        "trend_svg": svg.columns(
+            trend.months,
+            [float(n) for n in trend.emergency_admissions],
+            "Emergency admissions each month",
+            "Column chart of emergency hospital admissions each month across the place. "
+            "The table below gives the numbers.",
+            "trend",
+            every=6,
+        ),
+    }
+
+
+def shares_chart(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, Any]:
+    shares = results.shares(con, by)
+    names = dict(con.execute("SELECT DISTINCT level, level_name FROM segment WHERE level IS NOT NULL").fetchall())
+    series = [
+        svg.Series(_level_name(names, level), tuple(shares.share(g, level) for g in shares.groups))
+        for level in results.LEVELS
+    ]
+    label = "neighbourhood" if by == "neighbourhood" else "GP practice"
+    return {
+        "by": by,
+        "label": label,
+        "shares": shares,
+        "levels": results.LEVELS,
+        "level_name": lambda level: _level_name(names, level),
+        "when": results.index_date(con),
+        "shares_svg": svg.stacked_bars(
+            shares.groups,
+            series,
+            f"Share of adults in each level by {label}",
+            f"Bars for each {label} split into the four levels of need, as shares of its adults. "
+            "The table below gives the numbers.",
+            f"shares-{by}",
+            percent=True,
+        ),
+    }

@@ -1,0 +1,136 @@
+"""Population health pages for analysts and neighbourhood MDGs: levels by age, risk, trends, shares, case finding.
+
+Who may see them comes from the role catalogue (information governance): `secondary-use.read` (analysts) or
+`caseload.manage` (MDG coordinators). Every figure is an aggregate except the case-finding list, which names
+people only by their pseudonymised person key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.templating import Jinja2Templates
+
+from joinedup.access.roles import catalogue
+from joinedup.web.routes.common import settings
+from joinedup.web.session import SignedIn, require_user
+from joinedup.web.templating import SERVICE_NAME, is_htmx
+
+from ..case_finding import case_finding_csv
+from . import results
+from .charts import overview_charts, shares_chart
+
+router = APIRouter()
+CAPABILITIES = ("secondary-use.read", "caseload.manage")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader("joinedup.population.web", "templates"), PackageLoader("joinedup.web", "templates")]
+        ),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["service_name"] = SERVICE_NAME
+    return env
+
+
+_templates = Jinja2Templates(env=_environment())
+
+
+def _render(request: Request, name: str, who: SignedIn, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.update(user=who, htmx=is_htmx(request))
+    response = _templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _may_see(who: SignedIn) -> bool:
+    roles = catalogue()
+    return roles.known(who.role) and any(roles.get(who.role).may(c) for c in CAPABILITIES)
+
+
+def _refused(request: Request, who: SignedIn) -> Response:
+    return _render(request, "error.html", who, status_code=403, title="You cannot see population health figures",
+                   message="Your role does not give access to population health analytics.")  # fmt: skip
+
+
+def _missing(request: Request, who: SignedIn) -> Response:
+    return _render(request, "error.html", who, status_code=503, title="Population figures are not ready",
+                   message="The population refresh has not been run yet. Ask an administrator to run "
+                           "'joinedup population refresh'.")  # fmt: skip
+
+
+async def _page(request: Request, name: str, gather: Any) -> Response:
+    """A page from `gather(con)` (run off the event loop), or the refusal or not-ready page."""
+    who = require_user(request)
+    if not _may_see(who):
+        return _refused(request, who)
+
+    def read() -> dict[str, Any]:
+        with results.results(settings(request).population_db) as con:
+            found: dict[str, Any] = gather(con)
+            return found
+
+    try:
+        context = await run_in_threadpool(read)
+    except results.ResultsMissing:
+        return _missing(request, who)
+    if "not_found" in context:
+        return _render(request, "error.html", who, status_code=404, title="Not found", message=context["not_found"])
+    return _render(request, name, who, **context)
+
+
+@router.get("/population", include_in_schema=False)
+async def overview(request: Request) -> Response:
+    return await _page(request, "population/overview.html", overview_charts)
+
+
+@router.get("/population/shares", include_in_schema=False)
+async def shares(request: Request, by: str = "neighbourhood") -> Response:
+    chosen = by if by in ("neighbourhood", "practice") else "neighbourhood"
+    return await _page(request, "population/shares.html", lambda con: shares_chart(con, chosen))
+
+
+@router.get("/population/case-finding", include_in_schema=False)
+async def case_finding(request: Request, neighbourhood: str = "") -> Response:
+    def gather(con: Any) -> dict[str, Any]:
+        names = results.neighbourhoods(con)
+        chosen = neighbourhood or (names[0] if names else "")
+        if names and chosen not in names:
+            return {"not_found": "There is no case-finding list for this neighbourhood."}
+        listed = results.case_finding_list(con, chosen) if chosen else []
+        return {"neighbourhoods": names, "chosen": chosen, "listed": listed, "when": results.index_date(con)}
+
+    return await _page(request, "population/case_finding.html", gather)
+
+
+@router.get("/population/case-finding.csv", include_in_schema=False)
+async def case_finding_download(request: Request, neighbourhood: str = "") -> Response:
+    who = require_user(request)
+    if not _may_see(who):
+        return _refused(request, who)
+
+    def read() -> str:
+        with results.results(settings(request).population_db) as con:
+            return case_finding_csv(con, neighbourhood or None)
+
+    try:
+        text = await run_in_threadpool(read)
+    except results.ResultsMissing:
+        return _missing(request, who)
+    name = "case-finding-" + (re.sub(r"[^A-Za-z0-9-]", "", neighbourhood) or "all") + ".csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
