@@ -113,13 +113,29 @@ def _sort_expression(key: SortKey, resource_row: FromClause) -> Col[object]:
     )
 
 
+_NEVER_LEADS = 9
+
+
+def _lead_rank(criterion: Criterion | list[ParamCriterion]) -> int:
+    """How narrow a criterion's matches usually are (lower: narrower). The narrowest leads the search as
+    `pk IN (its matches)`; the others probe each candidate's own index rows."""
+    first = criterion[0] if isinstance(criterion, list) else criterion
+    if not isinstance(first, ParamCriterion):
+        return _NEVER_LEADS  # chains and _has keep their own IN
+    if first.modifier in {"missing", "not", "text", "contains"}:
+        return _NEVER_LEADS
+    ranks = {"reference": 1, "token": 2, "special": 2, "string": 3, "uri": 3, "number": 3, "quantity": 3, "date": 4}
+    return ranks.get(first.parameter.type, _NEVER_LEADS)
+
+
 def _criteria_conditions(
     criteria: list[Criterion], row: FromClause, resource_type: str, visibility: Visibility
 ) -> list[ColumnElement[bool]]:
     """One condition per criterion, except that criteria on the same single-valued date parameter (a range given
-    as ge/le) become one lookup of the row that meets them all, which the index bounds on both ends."""
-    conditions: list[ColumnElement[bool]] = []
+    as ge/le) become one lookup of the row that meets them all, which the index bounds on both ends. One criterion
+    leads (an `_id`, else the narrowest kind); the rest are probes of the candidates it finds."""
     date_groups: dict[str, list[ParamCriterion]] = {}
+    units: list[Criterion | list[ParamCriterion]] = []
     for criterion in criteria:
         if (
             isinstance(criterion, ParamCriterion)
@@ -127,10 +143,23 @@ def _criteria_conditions(
             and criterion.parameter.type == "date"
             and single_valued(criterion.parameter)
         ):
-            date_groups.setdefault(criterion.parameter.name, []).append(criterion)
+            if criterion.parameter.name not in date_groups:
+                units.append(date_groups.setdefault(criterion.parameter.name, []))
+            date_groups[criterion.parameter.name].append(criterion)
         else:
-            conditions.append(criterion_condition(criterion, row, resource_type, visibility))
-    conditions += [dates_condition(group, row, resource_type) for group in date_groups.values()]
+            units.append(criterion)
+    by_id = any(isinstance(u, ParamCriterion) and u.parameter.name == "_id" and u.modifier is None for u in units)
+    ranked = sorted((_lead_rank(u), n) for n, u in enumerate(units))
+    lead = None if by_id or not ranked or ranked[0][0] == _NEVER_LEADS else ranked[0][1]
+    conditions: list[ColumnElement[bool]] = []
+    for number, unit in enumerate(units):
+        probe = number != lead and _lead_rank(unit) != _NEVER_LEADS
+        if isinstance(unit, list):
+            conditions.append(dates_condition(unit, row, resource_type, probe))
+        elif isinstance(unit, ParamCriterion):
+            conditions.append(param_condition(unit, row, resource_type, probe))
+        else:
+            conditions.append(criterion_condition(unit, row, resource_type, visibility))
     return conditions
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, false, not_, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, false, literal, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from joinedup.fhir.errors import InvalidRequest
@@ -43,6 +43,30 @@ def _pks_in(
     if match is not None:
         conditions.append(match(table))
     return select(table.c.resource_pk).where(*conditions)
+
+
+def _has_value(
+    resource_row: FromClause,
+    kind: str,
+    resource_type: str,
+    parameter: SearchParameter,
+    match: Callable[[FromClause], ColumnElement[bool]],
+    probe: bool,
+) -> ColumnElement[bool]:
+    """The resource has a matching index value, as `pk IN (matching pks)` (the search starts from this
+    criterion's matches) or, for a probe, as an EXISTS on the resource's own index rows (this criterion only
+    checks candidates another criterion found: listing every match of a broad code or status cost more than
+    the whole rest of the search)."""
+    if not probe:
+        return resource_row.c.pk.in_(_pks_in(kind, resource_type, parameter, match))
+    table = INDEX_TABLES[kind].alias()
+    return exists(
+        select(literal(1)).where(
+            table.c.resource_pk == resource_row.c.pk,
+            table.c.param == parameter.name,
+            match(table),
+        )
+    )
 
 
 def _string(table: FromClause, value: SearchValue, modifier: str | None) -> ColumnElement[bool]:
@@ -179,8 +203,10 @@ def index_kind(parameter: SearchParameter) -> str:
     return "token" if parameter.type == "special" else parameter.type
 
 
-def param_condition(criterion: ParamCriterion, resource_row: FromClause, resource_type: str) -> ColumnElement[bool]:
-    """True for a resource row matching any of the criterion's values."""
+def param_condition(
+    criterion: ParamCriterion, resource_row: FromClause, resource_type: str, probe: bool = False
+) -> ColumnElement[bool]:
+    """True for a resource row matching any of the criterion's values (see _has_value for `probe`)."""
     parameter, modifier = criterion.parameter, criterion.modifier
     key = parameter.name + (f":{modifier}" if modifier else "")
     if parameter.name == "_id" and modifier is None:
@@ -197,15 +223,15 @@ def param_condition(criterion: ParamCriterion, resource_row: FromClause, resourc
         found = _pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches)))
         return resource_row.c.pk.not_in(found)
     if kind == "date" and modifier is None:
-        return dates_condition([criterion], resource_row, resource_type)
+        return dates_condition([criterion], resource_row, resource_type, probe)
     matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
     if not matches:
         return false()
-    return resource_row.c.pk.in_(_pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches))))
+    return _has_value(resource_row, kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches)), probe)
 
 
 def dates_condition(
-    criteria: list[ParamCriterion], resource_row: FromClause, resource_type: str
+    criteria: list[ParamCriterion], resource_row: FromClause, resource_type: str, probe: bool = False
 ) -> ColumnElement[bool]:
     """Criteria on one date parameter met by a single index row: one criterion, or several (AND) on a parameter
     that holds at most one value per resource. The exact tests go with their necessary bounds, which the
@@ -224,4 +250,4 @@ def dates_condition(
         exact = [or_(*(date_match(table, v, parameter.name) for v in c.values)) for c in criteria]
         return and_(*exact, bounded_scan(table, bounds))
 
-    return resource_row.c.pk.in_(_pks_in("date", resource_type, parameter, match))
+    return _has_value(resource_row, "date", resource_type, parameter, match, probe)
