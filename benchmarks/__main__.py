@@ -27,7 +27,7 @@ from joinedup.store.migrate import upgrade
 
 from . import corpus, ingest, serving, serving_data
 from .clone import copy_store
-from .machine import describe
+from .machine import describe, load_average
 from .report import write_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +96,11 @@ def main() -> None:
     arguments = parser.parse_args()
     work: Path = arguments.work
     work.mkdir(parents=True, exist_ok=True)
-    sections: dict[str, Any] = {"machine": describe(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    sections: dict[str, Any] = {
+        "machine": describe(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_before": load_average(),
+    }
 
     sys.path.insert(0, str(REPO))
     from tests.support.postgres_server import PostgresServer
@@ -132,6 +136,7 @@ def main() -> None:
                 **_serve("PostgreSQL", postgres_url, arguments.seconds),
             },
         }
+    sections["load_after"] = load_average()
     write_report(REPO / "docs" / "benchmarks.md", sections)
     print("wrote docs/benchmarks.md")
 

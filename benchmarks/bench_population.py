@@ -65,6 +65,7 @@ def main(place: Path, baseline: bool) -> None:
     print(f"AUC {model.auc:.3f}; true-probability AUC {model.true_probability_auc}; eFI AUC {model.efi_auc:.3f}")
     print(f"calibration slope {model.calibration_slope:.2f} intercept {model.calibration_intercept:.2f}")
     print("load average after DuckDB", os.getloadavg())
+    con.close()  # frees the in-memory tables before the baseline reads the place again
     if baseline:
         started = time.perf_counter()
         rows = pandas_encounter_view(place / "feeds")

@@ -24,3 +24,9 @@ def describe() -> str:
         f"{os.cpu_count()} cores ({cpu}), {memory} memory, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: other work on the machine slows every figure, floors included."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"

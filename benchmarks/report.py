@@ -58,6 +58,9 @@ def write_report(path: Path, sections: dict[str, Any]) -> None:
         "",
         f"Measured {sections['date']} on {sections['machine']} with `make bench` (python -m benchmarks).",
         "Every figure is from one run, beside its target and a baseline measured in the same run.",
+        f"Load average (1/5/15 min) when the run began: {sections.get('load_before', '?')}; when it ended: "
+        f"{sections.get('load_after', '?')}. On 2 cores, anything above 2 means other work shared the machine and "
+        "every figure, the floors and baselines included, is slower than on a quiet machine.",
         "",
     ]
     if "ingest" in sections:
