@@ -22,10 +22,11 @@ def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     bands = pyramid.bands
     women = svg.Series("Women", tuple(float(pyramid.total("female", b)) for b in bands))
     men = svg.Series("Men", tuple(float(pyramid.total("male", b)) for b in bands))
+    oldest_first = tuple(reversed(bands))  # as the pyramid reads, oldest at the top
     by_level = [
         svg.Series(
             _level_name(pyramid.level_names, level),
-            tuple(float(pyramid.women.get((b, level), 0) + pyramid.men.get((b, level), 0)) for b in bands),
+            tuple(float(pyramid.women.get((b, level), 0) + pyramid.men.get((b, level), 0)) for b in oldest_first),
         )
         for level in results.LEVELS
     ]
@@ -44,7 +45,7 @@ def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "pyramid",
         ),
         "levels_svg": svg.stacked_bars(
-            bands,
+            oldest_first,
             by_level,
             "Adults in each level by age band",
             "Bars for each age band split into the four levels of need. The table below gives the numbers.",

@@ -30,6 +30,7 @@ class Series:
 def _open(width: int, height: int, title: str, description: str, ident: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'style="max-width: {width * 1.25:.0f}px" '
         f'aria-labelledby="{ident}-title {ident}-desc" class="population-chart" {FONT}>'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>'
     )
@@ -64,7 +65,7 @@ def stacked_bars(
 ) -> Markup:
     """Horizontal bars, one per label, each split by series (percent: the values are shares summing to 1)."""
     label_width, bar_width, row = 150, 440, 22
-    legend_width = 170
+    legend_width = 240
     width, height = label_width + bar_width + legend_width + 20, max(len(labels) * row + 40, len(series) * 20 + 30)
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     top = 1.0 if percent else _ceiling(max(totals, default=0))

@@ -1,0 +1,78 @@
+"""The population pages in a real browser: an MDG coordinator opens the overview (charts with their tables), the
+shares by neighbourhood and the case-finding list, with axe-core on each. The app runs on its own server here, with
+the DuckDB file a refresh of the hand-built people wrote."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import duckdb
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect
+
+from joinedup.app import create_app
+from joinedup.population.refresh import refresh
+from joinedup.population.sof.duckdb_runner import load_resources
+from joinedup.settings import Settings
+from joinedup.store.engine import make_engine
+from joinedup.store.fhir_store import FhirStore
+from joinedup.store.migrate import upgrade
+
+from ..population.people import place as population_place
+from ..web import place
+from .conftest import _free_port, check_accessibility
+from .test_journey import sign_in
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+@pytest.fixture(scope="module")
+def population_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("e2e-population")
+    con = duckdb.connect(str(folder / "population.duckdb"))
+    load_resources(con, population_place())
+    refresh(con, date(2024, 12, 31))
+    con.close()
+    url = f"sqlite:///{folder / 'place.sqlite3'}"
+    upgrade(url)
+    store = FhirStore(make_engine(url))
+    place.load(store, place.place(people=4, entries=4))
+    store.engine.dispose()
+    port = _free_port()
+    settings = Settings(database_url=url, environment="test", export_dir=folder / "exports",
+                        base_url=f"http://127.0.0.1:{port}", population_db=folder / "population.duckdb")  # fmt: skip
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_mdg_coordinator_reads_the_population_pages(page: Page, population_url: str) -> None:
+    sign_in(page, population_url, "MDG coordinator")
+    page.get_by_role("link", name="Population health").first.click()
+    expect(page.get_by_role("heading", name="Population health", exact=True)).to_be_visible()
+    expect(page.get_by_role("img", name="Adults by age band and sex")).to_be_visible()
+    expect(page.get_by_role("table", name="Adults by age band, sex and level")).to_be_visible()
+    check_accessibility(page, "population-01-overview")
+
+    page.get_by_role("link", name="By neighbourhood").click()
+    expect(page.get_by_role("heading", name="Levels of need by neighbourhood")).to_be_visible()
+    check_accessibility(page, "population-02-shares")
+
+    page.get_by_role("link", name="Case finding").click()
+    expect(page.get_by_role("table", name="Case-finding list for ZS1")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the ZS1 list as CSV").click()
+    assert download.value.suggested_filename == "case-finding-ZS1.csv"
+    check_accessibility(page, "population-03-case-finding")
