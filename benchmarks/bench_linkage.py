@@ -301,6 +301,25 @@ def relink(records: Sequence[LinkageRecord], result: BatchResult, thresholds: Th
     return BatchResult(tuple(decided), assign_person_ids(connected_components([r.key for r in records], links)))
 
 
+def store_latency(url: str, directory: Path, thresholds: Thresholds, queries: int, model_path: Path) -> list[str]:
+    """Only the incremental figures on a loaded store (no batch run): the model from `model_path` is saved into
+    the store when it holds none (the weights change the decisions, hardly the time a decision takes)."""
+    from joinedup.access.gate import AccessGate
+    from joinedup.identity.arrivals import ArrivalLinker
+    from joinedup.store.engine import make_engine
+    from joinedup.store.fhir_store import FhirStore
+
+    _, truth = read_place(directory)
+    store = FhirStore(make_engine(url))
+    index = IndexStore(AccessGate(store))
+    if index.model() is None:
+        index.save_model(LinkageModel.load(model_path))
+    keys = {key.split("|", 1)[1]: key for key in truth}
+    lines = store_incremental(index, ArrivalLinker(index, thresholds), truth, keys, queries)
+    store.engine.dispose()
+    return lines
+
+
 def store_run(url: str, directory: Path, thresholds: Thresholds, queries: int) -> list[str]:
     """The wiring at full size: `joinedup identity link` on a store holding the place's Patients (loaded before,
     e.g. `joinedup load feeds/*/Patient.ndjson`), its quality against the truth, then incremental placement through
@@ -419,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-febrl", action="store_true", help="only the generated place")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-memory linkage of --place")
     parser.add_argument("--store-url", help="a database holding --place's Patients: the batch and incremental wiring")
+    parser.add_argument("--latency-model", type=Path, help="with --store-url: only incremental latency, this model")
     args = parser.parse_args(argv)
     thresholds = Thresholds(upper=args.upper, lower=args.lower)
     lines = ["# Person index linkage benchmark", "", f"Machine: {describe()}", ""]
@@ -426,7 +446,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines += febrl(thresholds, args.index_size, args.queries)
     if args.place and not args.no_engine:
         lines += place(args.place, thresholds, args.sweep)
-    if args.place and args.store_url:
+    if args.place and args.store_url and args.latency_model:
+        lines += store_latency(args.store_url, args.place, thresholds, min(args.queries, 1000), args.latency_model)
+    elif args.place and args.store_url:
         lines += store_run(args.store_url, args.place, thresholds, min(args.queries, 1000))
     print("\n".join(lines))
 
