@@ -47,8 +47,10 @@ class TableSource:
 class NdjsonSource:
     """Resources read in place from a Bulk Data folder (`<source>/<Type>.ndjson`), with no load step.
 
-    DuckDB's ndjson reader, told which top-level elements to keep (as JSON), reads a file about twice as fast as
-    reading whole objects and extracting from them, so that is the plan unless a view needs the whole resource.
+    DuckDB's ndjson reader, told which elements to keep, reads a file two to three times as fast as reading whole
+    objects and extracting from them, so that is the plan unless a view needs the whole resource. The chains of
+    0..1 elements the views read (R4 cardinality, see sof/elements.py) are read as nested STRUCTs down to the JSON
+    value they reach, so nothing is parsed twice; this trusts the files to have R4's shape, as Bulk Data files do.
     """
 
     folder: Path
@@ -62,17 +64,48 @@ class NdjsonSource:
         if with_resource or not paths:
             objects = f"(SELECT json AS resource FROM read_ndjson_objects({listed}))"
             return _extracted(paths, "resource", ", resource" if with_resource else "", objects)
-        tops = sorted({path.split(".")[1] for path in paths})
-        columns = ", ".join(f"{duckdb_string(top)}: 'JSON'" for top in tops)
-        values = ", ".join(f"{_from_top(path)} AS jp{n}" for n, path in enumerate(paths, start=1))
+        tree = _path_tree(paths)
+        columns = ", ".join(f"{duckdb_string(top)}: {duckdb_string(_sql_type(node))}" for top, node in tree.items())
+        values = ", ".join(f"{_reader(path, tree)} AS jp{n}" for n, path in enumerate(paths, start=1))
         return f"(SELECT {values} FROM read_ndjson({listed}, columns = {{{columns}}}))"
 
 
-def _from_top(path: str) -> str:
-    """The value at `$.top.rest` read from the column `top`."""
-    _, top, *rest = path.split(".")
-    column = '"' + top + '"'
-    return f"json_extract({column}, {duckdb_string('$.' + '.'.join(rest))})" if rest else column
+# The elements read from a file: element -> what is read below it, or None where the element is kept whole (JSON).
+PathTree = dict[str, "PathTree | None"]
+
+
+def _path_tree(paths: list[str]) -> PathTree:
+    tree: PathTree = {}
+    for path in paths:
+        node = tree
+        steps = path.split(".")[1:]
+        for position, step in enumerate(steps):
+            if position == len(steps) - 1:
+                node[step] = None  # kept whole, even where a longer path reads inside it too
+                break
+            if step in node and node[step] is None:
+                break
+            child = node.setdefault(step, {})
+            assert child is not None
+            node = child
+    return tree
+
+
+def _sql_type(node: PathTree | None) -> str:
+    if node is None:
+        return "JSON"
+    return "STRUCT(" + ", ".join(f'"{name}" {_sql_type(child)}' for name, child in node.items()) + ")"
+
+
+def _reader(path: str, tree: PathTree) -> str:
+    """The SQL for the value at path, from the columns read as `tree` describes."""
+    steps = path.split(".")[1:]
+    sql, node = '"' + steps[0] + '"', tree[steps[0]]
+    for position, step in enumerate(steps[1:], start=1):
+        if node is None:
+            return f"json_extract({sql}, {duckdb_string('$.' + '.'.join(steps[position:]))})"
+        sql, node = f"struct_extract({sql}, {duckdb_string(step)})", node[step]
+    return sql
 
 
 def load_ndjson(con: duckdb.DuckDBPyConnection, folder: Path) -> int:

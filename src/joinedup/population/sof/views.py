@@ -221,6 +221,8 @@ def compile_view(
 def _output(d: Dialect, fp: Compiler, value: Val, fhir_type: str) -> str:
     if value.kind == "str" and fhir_type in STRING_TYPES:
         return value.sql
+    if value.kind == "item" and value.text and fhir_type in STRING_TYPES:
+        return value.text
     return d.cast_column(fp.item(value).sql, fhir_type)
 
 
