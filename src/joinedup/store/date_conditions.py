@@ -121,14 +121,15 @@ def date_bounds(value: SearchValue, name: str) -> Bounds:
             return Bounds()
 
 
-def bounded_scan(table: FromClause, bounds: Bounds) -> ColumnElement[bool]:
-    """The bounds as one range of `low` per span class (a range of width < 2**b days that ends at or after C
-    starts after C - 2**b days), plus the bounds on `high`, all answered from the covering index."""
+def class_scans(table: FromClause, bounds: Bounds) -> list[ColumnElement[bool]] | None:
+    """The bounds as one narrow range of `low` per span class (a range of width under 2**b days that ends at or
+    after C starts after C - 2**b days), each with the bounds on `high`: every one a range scan of the covering
+    index. None when the bounds narrow nothing."""
     lo, hi, span = table.c.low, table.c.high, table.c.span
     ends = [hi >= bounds.high_min] if bounds.high_min is not None else []
     ends += [hi <= bounds.high_max] if bounds.high_max is not None else []
     if bounds.low_min is None and bounds.low_max is None and bounds.high_min is None:
-        return and_(true(), *ends)
+        return None
     per_class: list[ColumnElement[bool]] = []
     for span_class, limit in [*enumerate(SPAN_LIMITS), (UNBOUNDED, None)]:
         start_floor = bounds.low_min
@@ -136,5 +137,14 @@ def bounded_scan(table: FromClause, bounds: Bounds) -> ColumnElement[bool]:
             start_floor = bounds.high_min - limit if start_floor is None else max(start_floor, bounds.high_min - limit)
         starts = [lo >= start_floor] if start_floor is not None else []
         starts += [lo <= bounds.low_max] if bounds.low_max is not None else []
-        per_class.append(and_(span == span_class, *starts))
-    return and_(or_(*per_class), *ends)
+        per_class.append(and_(span == span_class, *starts, *ends))
+    return per_class
+
+
+def bounded_scan(table: FromClause, bounds: Bounds) -> ColumnElement[bool]:
+    """The same bounds as one condition (for a probe of one resource's rows, where no scan needs narrowing)."""
+    scans = class_scans(table, bounds)
+    if scans is None:
+        hi = table.c.high
+        return and_(true(), *([hi <= bounds.high_max] if bounds.high_max is not None else []))
+    return or_(*scans)

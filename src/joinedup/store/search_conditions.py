@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, false, literal, not_, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, false, literal, not_, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from joinedup.fhir.errors import InvalidRequest
@@ -13,7 +13,7 @@ from joinedup.fhir.search_parameters import SearchParameter
 from joinedup.fhir.search_request import ParamCriterion, SearchValue
 from joinedup.fhir.text import fold
 
-from .date_conditions import Bounds, bounded_scan, date_bounds, date_match
+from .date_conditions import Bounds, bounded_scan, class_scans, date_bounds, date_match
 from .schema import INDEX_TABLES
 
 _TOP = "\U0010ffff"  # sorts after every character byte-wise: the upper bound of a prefix range
@@ -246,8 +246,21 @@ def dates_condition(
             either = either.either(date_bounds(value, parameter.name))
         bounds = bounds.both(either)
 
-    def match(table: FromClause) -> ColumnElement[bool]:
-        exact = [or_(*(date_match(table, v, parameter.name) for v in c.values)) for c in criteria]
-        return and_(*exact, bounded_scan(table, bounds))
+    def exact(table: FromClause) -> ColumnElement[bool]:
+        return and_(*(or_(*(date_match(table, v, parameter.name) for v in c.values)) for c in criteria))
 
-    return _has_value(resource_row, "date", resource_type, parameter, match, probe)
+    table = INDEX_TABLES["date"]
+    scans = None if probe else class_scans(table, bounds)
+    if scans is None:
+        return _has_value(
+            resource_row, "date", resource_type, parameter, lambda t: and_(exact(t), bounded_scan(t, bounds)), probe
+        )
+    # One SELECT per span class joined by UNION ALL, not one OR: PostgreSQL planned the OR of seventeen ranges as a
+    # filter over every row of the parameter (seconds); each branch alone is a range scan of the covering index.
+    branches = [
+        select(table.c.resource_pk).where(
+            table.c.resource_type == resource_type, table.c.param == parameter.name, scan, exact(table)
+        )
+        for scan in scans
+    ]
+    return resource_row.c.pk.in_(union_all(*branches))
