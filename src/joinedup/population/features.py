@@ -19,10 +19,14 @@ UNION ALL
 SELECT m.person_id, o.system, o.code, TRY_CAST(substr(o.effective_date, 1, 10) AS DATE)
 FROM v_observation o JOIN person_map m USING (patient_id);
 
+-- Only the contacts utilisation counts (the year before an index date): most of a place's encounters are older.
 CREATE OR REPLACE TABLE contact AS
-SELECT m.person_id, split_part(e.source, '/', -1) AS source, e.class, e.type_code,
-       TRY_CAST(substr(e.start_date, 1, 10) AS DATE) AS start_date
-FROM v_encounter e JOIN person_map m USING (patient_id);
+SELECT * FROM (
+    SELECT m.person_id, split_part(e.source, '/', -1) AS source, e.class, e.type_code,
+           TRY_CAST(substr(e.start_date, 1, 10) AS DATE) AS start_date
+    FROM v_encounter e JOIN person_map m USING (patient_id))
+WHERE start_date > (SELECT min(index_date) FROM index_date) - INTERVAL 1 YEAR
+  AND start_date <= (SELECT max(index_date) FROM index_date);
 
 CREATE OR REPLACE TABLE stay AS
 SELECT DISTINCT m.person_id, a.encounter_id, a.emergency,
@@ -64,16 +68,21 @@ GROUP BY ALL HAVING count(DISTINCT r.code) >= 5;
 
 CREATE OR REPLACE TABLE condition_present AS
 SELECT DISTINCT c.person_id, c.index_date, x.condition
-FROM cohort c JOIN coded_event e ON e.person_id = c.person_id AND e.event_date <= c.index_date
-JOIN ltc_code x ON x.system = e.system
-     AND (x.code = e.code OR (x.system LIKE '%icd-10' AND starts_with(e.code, x.code)));
+FROM cohort c JOIN (
+    SELECT person_id, system, event_date, code AS head FROM coded_event
+    UNION ALL
+    SELECT person_id, system, event_date, unnest({ltc_heads}) FROM coded_event WHERE system LIKE '%icd-10'
+) e ON e.person_id = c.person_id AND e.event_date <= c.index_date
+JOIN ltc_code x ON x.system = e.system AND x.code = e.head;
 
 CREATE OR REPLACE TABLE charlson_present AS
 WITH found AS (
     SELECT DISTINCT c.person_id, c.index_date, x.category, x.weight
-    FROM cohort c JOIN coded_event e ON e.person_id = c.person_id AND e.event_date <= c.index_date
-         AND e.system = 'http://hl7.org/fhir/sid/icd-10'
-    JOIN charlson_code x ON starts_with(e.code, x.prefix)
+    FROM cohort c JOIN (
+        SELECT person_id, event_date, unnest({charlson_heads}) AS head FROM coded_event
+        WHERE system = 'http://hl7.org/fhir/sid/icd-10'
+    ) e ON e.person_id = c.person_id AND e.event_date <= c.index_date
+    JOIN charlson_code x ON x.prefix = e.head
 )
 SELECT f.* FROM found f WHERE NOT EXISTS (
     SELECT 1 FROM charlson_hierarchy h JOIN found s ON s.category = h.severe
@@ -174,8 +183,21 @@ ORDER BY c.person_id, c.index_date
 """
 
 
+def _heads(con: duckdb.DuckDBPyConnection, lengths_query: str) -> str:
+    """The list of a code's leading parts, one per prefix length the code set uses.
+
+    "The code starts with a listed prefix" then becomes an equality join (a hash join) instead of testing every
+    event against every prefix; a code shorter than a length gives itself, which only matches what it starts with.
+    """
+    lengths = sorted(int(row[0]) for row in con.execute(lengths_query).fetchall() if row[0] is not None)
+    return "[" + ", ".join(f"substr(code, 1, {length})" for length in lengths) + "]::VARCHAR[]"
+
+
 def build_features(con: duckdb.DuckDBPyConnection, index_dates: list[date]) -> None:
     con.execute("CREATE OR REPLACE TABLE index_date (index_date DATE)")
     con.executemany("INSERT INTO index_date VALUES (?)", [(d,) for d in index_dates])
-    for script in (EVENTS, COHORT, SCORES, UTILISATION, ASSEMBLE):
+    scores = SCORES.replace(
+        "{ltc_heads}", _heads(con, "SELECT DISTINCT length(code) FROM ltc_code WHERE system LIKE '%icd-10'")
+    ).replace("{charlson_heads}", _heads(con, "SELECT DISTINCT length(prefix) FROM charlson_code"))
+    for script in (EVENTS, COHORT, scores, UTILISATION, ASSEMBLE):
         con.execute(script)
