@@ -41,8 +41,12 @@ def population_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def pages(sqlite_template: Path, tmp_path: Path, population_db: Path) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def app_client(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, population_db: Path
+) -> Iterator[TestClient]:
+    """One app for the module (a place to sign in to, the refreshed results, an analyst's account)."""
+    tmp_path = tmp_path_factory.mktemp("population-pages")
     database = tmp_path / "joinedup.sqlite3"
     shutil.copyfile(sqlite_template, database)
     url = f"sqlite:///{database}"
@@ -52,13 +56,19 @@ def pages(sqlite_template: Path, tmp_path: Path, population_db: Path) -> Iterato
     settings = Settings(database_url=url, environment="test", export_dir=tmp_path / "exports",
                         population_db=population_db)  # fmt: skip
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        gate = client.app.state.services.gate  # type: ignore[attr-defined]
+        # Analysts have no demo user: a local account with the analyst role.
+        gate.accounts.create("analyst.one", PASSWORD, "Ana Lyst", "Practitioner/analyst-1", "analyst", None, None)
         yield client
 
 
+@pytest.fixture
+def pages(app_client: TestClient) -> TestClient:
+    app_client.cookies.clear()  # each test starts signed out
+    return app_client
+
+
 def _sign_in_as_analyst(web: TestClient) -> None:
-    """Analysts have no demo user: a local account with the analyst role, signed in through the form."""
-    gate = web.app.state.services.gate  # type: ignore[attr-defined]
-    gate.accounts.create("analyst.one", PASSWORD, "Ana Lyst", "Practitioner/analyst-1", "analyst", None, None)
     found = re.search(r'name="csrf" value="([^"]+)"', web.get("/sign-in").text)
     assert found is not None
     data = {"username": "analyst.one", "password": PASSWORD, "csrf": found.group(1), "next": "/"}
