@@ -29,7 +29,10 @@ class ResultsMissing(RuntimeError):
 def results(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not path.is_file():
         raise ResultsMissing(str(path))
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as error:  # a refresh is writing the file (it holds DuckDB's lock)
+        raise ResultsMissing(str(path)) from error
     try:
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if not {"segment", "risk", "person_features", "case_finding"} <= tables:
