@@ -7,7 +7,6 @@ Keeping scalars as scalars lets `a = b and c` compile to plain SQL rather than l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Literal
@@ -15,6 +14,7 @@ from typing import Literal
 from .dialects import Dialect
 from .elements import element
 from .fhirpath import FhirPathError, Node, parse
+from .root_paths import root_path
 
 Kind = Literal["coll", "item", "str", "num", "bool"]
 ROOT = "t.resource"  # the SQL for the resource a view reads
@@ -363,24 +363,6 @@ class Compiler:
             f"ELSE {d.as_str(a)} {sql_op} {d.as_str(b)} END)",
             "bool",
         )
-
-
-_ROOT_PATH = re.compile("\u00abjp:([^\u00bb]*)\u00bb")
-
-
-def root_path(path: str) -> str:
-    """A placeholder for the value at `path` in the resource, taken from the view's one JSON parse."""
-    return f"\u00abjp:{path}\u00bb"
-
-
-def resolve_root_paths(sql: str, positions: dict[str, int]) -> str:
-    """Placeholders to columns `t.jp<n>`, numbering the paths in `positions` as they are first met."""
-
-    def position(match: re.Match[str]) -> str:
-        number = positions.setdefault(match.group(1), len(positions) + 1)
-        return f"t.jp{number}"
-
-    return _ROOT_PATH.sub(position, sql)
 
 
 def constant_value(dialect: Dialect, constant: dict[str, object]) -> tuple[str, Val]:

@@ -12,8 +12,9 @@ from typing import Any
 
 from .dialects import DIALECTS, STRING_TYPES, Dialect
 from .elements import is_known_type
-from .expressions import ROOT, Compiler, Env, Val, constant_value, resolve_root_paths
+from .expressions import ROOT, Compiler, Env, Val, constant_value
 from .fhirpath import FhirPathError
+from .root_paths import resolve_root_paths
 
 # `repeat` follows its paths recursively; SQL lambdas cannot recurse, so the recursion is unrolled to this depth.
 REPEAT_DEPTH = 8
