@@ -1,11 +1,11 @@
 """Incremental matching against the stored index: a Patient is placed as it is written or loaded.
 
 Candidates come from the store's own search index (the Patient search parameters stand in for the batch's
-blocking keys: NHS number, birth date, family name with postcode or with given name; a record with its day and month
-of birth swapped is still found by name), are scored with the stored model's weights in Python and decided with the
-batch's thresholds. The placement is written in one transaction: the Person (a new one, or the candidate's with one
-more link), the Provenance, and a review Task when a human must decide. Until the batch has trained a model,
-nothing is placed.
+blocking keys: NHS number, birth date, postcode; by name only when none of those is known, because name searches
+cost about a second on a borough-sized store), are scored with the stored model's weights in Python and decided
+with the batch's thresholds. The placement is written in one transaction: the Person (a new one, or the candidate's
+with one more link), the Provenance, and a review Task when a human must decide. Until the batch has trained a
+model, nothing is placed.
 """
 
 from __future__ import annotations
@@ -156,9 +156,11 @@ def _searches(record: LinkageRecord, patient: Resource) -> list[list[tuple[str, 
     family = name.get("family") if isinstance(name, dict) else None
     given = next(iter(name.get("given") or []), None) if isinstance(name, dict) else None
     postcode = next((a.get("postalCode") for a in patient.get("address") or [] if a.get("postalCode")), None)
-    if family and postcode:
-        searches.append([("family", family), ("address-postalcode", postcode)])
-    if family and given:
+    if postcode:
+        searches.append([("address-postalcode", postcode)])
+    if family and given and not searches:
+        # Name searches take about a second each on a borough-sized SQLite store (string prefix matching), so
+        # only a record with no NHS number, birth date or postcode is looked up by name.
         searches.append([("family", family), ("given", given)])
     return searches
 
