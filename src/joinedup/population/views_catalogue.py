@@ -48,19 +48,29 @@ def build_views(
     progress: Callable[[str], None] | None = None,
     source: ResourceSource | None = None,
 ) -> dict[str, int]:
-    """Each view as a table `v_<name>`; returns the row counts.
+    """Each view as a table `v_<name>`; returns the row counts."""
+    return build_views_of(con, list(VIEW_NAMES), source, progress)
+
+
+def build_views_of(
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    source: ResourceSource | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """The named views as tables `v_<name>`; returns the row counts.
 
     The views of one resource type share one JSON parse per resource: the paths they read are extracted together
     (into a temporary table when more than one view reads them), since parsing is most of the time a view takes.
     """
     resources_of = source or TableSource()
     by_type: dict[str, list[str]] = {}
-    for name in VIEW_NAMES:
+    for name in names:
         by_type.setdefault(str(view_definition(name)["resource"]), []).append(name)
     counts: dict[str, int] = {}
-    for resource_type, names in by_type.items():
+    for resource_type, of_type in by_type.items():
         paths: dict[str, int] = {}
-        views = [compile_view(view_definition(name), "duckdb", _ROOTS, paths) for name in names]
+        views = [compile_view(view_definition(name), "duckdb", _ROOTS, paths) for name in of_type]
         needs_resource = any(_READS_RESOURCE.search(view.sql) for view in views)
         relation = resources_of.relation(resource_type, list(paths), needs_resource)
         if len(views) > 1:
