@@ -57,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = arguments.database_url or f"sqlite:///{scratch}/bench.sqlite3"
         upgrade(url)
-        who = place.person(0)
+        who = place.person(41)  # registered with the demo GP's practice: a legitimate relationship (issue 5)
         store = FhirStore(make_engine(url))
         summary_count = len(place.person_resources(who, 0))
         resources = place.person_resources(who, max(0, arguments.resources - summary_count))
