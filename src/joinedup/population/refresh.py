@@ -44,9 +44,6 @@ def refresh(
     step = progress or (lambda _: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    # Tables are written in parallel without keeping the order rows were read in (no result depends on it: every
-    # ordered output says ORDER BY), 10-20% faster on two cores.
-    con.execute("SET preserve_insertion_order = false")
     counts = build_views(con, step, source)
     seconds["views"] = time.perf_counter() - started
     mark = time.perf_counter()
