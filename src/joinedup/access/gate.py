@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
 from typing import Any, Protocol
 
 import orjson
@@ -33,7 +32,7 @@ from .break_glass import BreakGlass
 from .context import AccessContext
 from .policy import GovernancePolicy
 from .scopes import parse_scopes
-from .visibility import CareVisibility, OwnRecordVisibility
+from .visibility import CareVisibility, OwnRecordVisibility, Withheld
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
 
@@ -316,11 +315,9 @@ class AccessGate:
         full = self.policy.visibility(ctx)
         if not isinstance(full, CareVisibility | OwnRecordVisibility):
             return False
-        lenient = replace(full, enforce_withholding=False)
-        everything = partial(self.store.everything, patient_id=patient_id, since=None, types=None, count=0, offset=0)
+        held_back = Withheld(shown=full, related=replace(full, enforce_withholding=False))
         try:
-            shown = everything(StoreContext(actor=ctx.user, visibility=full)).total
-            related = everything(StoreContext(actor=ctx.user, visibility=lenient)).total
+            asker = StoreContext(actor=ctx.user, visibility=full)
+            return self.store.everything_includes_any(asker, patient_id, held_back)
         except (NotFound, Gone):
             return False
-        return (related or 0) > (shown or 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from joinedup.store.context import Visibility
 
-from .audit.trail import now_micros
 from .context import AccessContext
 from .personal_types import PERSONAL_TYPES
 from .relationships import Principal
@@ -36,9 +35,7 @@ class GovernancePolicy:
                 return OwnRecordVisibility(patient_id, held.sensitive, types)
             return DirectoryOnly(types)
         if held.may("record.read.clinical"):
-            return CareVisibility(
-                Principal.of(ctx.user, ctx.organisation), ctx.user, held.sensitive, now_micros(), types
-            )
+            return CareVisibility(Principal.of(ctx.user, ctx.organisation), ctx.user, held.sensitive, types)
         return DirectoryOnly(types)
 
     def may_write(self, ctx: AccessContext, resource_type: str) -> bool:

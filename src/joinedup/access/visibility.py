@@ -14,9 +14,23 @@ query, so counts, `_total`, includes, chains, history, `$everything` and exports
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, false, literal, not_, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.types import BigInteger
 
 from joinedup.fhir.source import SOURCE_TAG_SYSTEM
 from joinedup.store.governance_schema import break_glass
@@ -30,6 +44,7 @@ from joinedup.store.visibility_sql import (
     with_token,
 )
 
+from .audit.trail import now_micros
 from .consent_codes import CONSENT_CATEGORY, OBJECTS_TO_SHARING, OPTS_OUT_OF_SECONDARY_USE
 from .labels import withheld_labels
 from .personal_types import PERSONAL_TYPES
@@ -47,8 +62,50 @@ def objectors(category: str) -> Select[tuple[str]]:
     )
 
 
-def break_glass_patients(user: str, now: int) -> Select[tuple[str]]:
-    return select(break_glass.c.patient_id).where(break_glass.c.user_ref == user, break_glass.c.expires > now)
+def _now() -> BindParameter[int]:
+    """The time of each execution, not of building: the conditions below are built once and reused (see
+    `_patient_sets`), and a break-glass grant must lapse on time however long the cached condition lives."""
+    return bindparam("visibility_now", type_=BigInteger(), callable_=now_micros)
+
+
+def break_glass_patients(user: str) -> Select[tuple[str]]:
+    return select(break_glass.c.patient_id).where(break_glass.c.user_ref == user, break_glass.c.expires > _now())
+
+
+PatientSets = tuple[Select[tuple[str]], Select[tuple[str]], Select[tuple[str]] | None]
+
+
+@lru_cache(maxsize=512)
+def _patient_sets(principal: Principal, user: str) -> PatientSets:
+    """The people the user may see (linked), those of them whose record may be shared with them (shareable),
+    and their organisation's ODS codes — each a CTE, hoisted to the top of every statement that uses it: the
+    database works each set out once, and the nesting stays shallow enough for SQLite's parser when a chain or
+    `_has` puts the condition inside another sub-query.
+
+    Built once per user and kept: building these expression trees took SQLAlchemy 30–40 ms, several times per
+    page, which was most of a record page's render time. They hold no data and no time (the sets are worked out
+    by the database at each execution, `_now()` is bound at execution), so reuse cannot serve a stale answer."""
+    tag = f"{abs(hash((user, principal))) % 10**8}"
+    related = related_patients(principal)
+    glass = break_glass_patients(user)
+    linked_cte = (
+        (glass if related is None else any_of(related, glass)).cte(f"vis_linked_{tag}").prefix_with("MATERIALIZED")
+    )
+    if related is None:
+        shareable_cte = glass.cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
+    else:
+        related_only = select(linked_cte.c[0]).except_(glass, objectors(OBJECTS_TO_SHARING))
+        shareable_cte = any_of(related_only, glass).cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
+    org = principal.organisation_id
+    codes = None
+    if org is not None:
+        codes_cte = (
+            token_codes_of("Organization", org, "identifier", ODS_SYSTEM)
+            .cte(f"vis_org_{tag}")
+            .prefix_with("MATERIALIZED")
+        )
+        codes = select(codes_cte.c[0])
+    return select(linked_cte.c[0]), select(shareable_cte.c[0]), codes
 
 
 def is_directory(row: FromClause) -> ColumnElement[bool]:
@@ -72,41 +129,12 @@ class CareVisibility:
     principal: Principal
     user: str
     sensitive_granted: frozenset[str]
-    now: int
     readable_types: frozenset[str] | None = None
     enforce_withholding: bool = True  # False only to ask "is anything withheld?" (gate.withholds)
 
-    @cached_property
-    def _sets(self) -> tuple[Select[tuple[str]], Select[tuple[str]], Select[tuple[str]] | None]:
-        """The people the user may see (linked), those of them whose record may be shared with them (shareable),
-        and their organisation's ODS codes — each a CTE, built once per Visibility and hoisted to the top of
-        every statement that uses it: the database works each set out once, and the nesting stays shallow
-        enough for SQLite's parser when a chain or `_has` puts the condition inside another sub-query."""
-        tag = f"{abs(hash((self.user, self.principal))) % 10**8}"
-        related = related_patients(self.principal)
-        glass = break_glass_patients(self.user, self.now)
-        linked_cte = (
-            (glass if related is None else any_of(related, glass)).cte(f"vis_linked_{tag}").prefix_with("MATERIALIZED")
-        )
-        if related is None:
-            shareable_cte = glass.cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
-        else:
-            related_only = select(linked_cte.c[0]).except_(glass, objectors(OBJECTS_TO_SHARING))
-            shareable_cte = any_of(related_only, glass).cte(f"vis_shareable_{tag}").prefix_with("MATERIALIZED")
-        org = self.principal.organisation_id
-        codes = None
-        if org is not None:
-            codes_cte = (
-                token_codes_of("Organization", org, "identifier", ODS_SYSTEM)
-                .cte(f"vis_org_{tag}")
-                .prefix_with("MATERIALIZED")
-            )
-            codes = select(codes_cte.c[0])
-        return select(linked_cte.c[0]), select(shareable_cte.c[0]), codes
-
     def condition(self, resource_row: FromClause) -> ColumnElement[bool] | None:
         row = resource_row
-        linked, shareable, codes = self._sets
+        linked, shareable, codes = _patient_sets(self.principal, self.user)
         own = false() if codes is None else carries_tag(row, SOURCE_TAG_SYSTEM, codes)
         labels = withheld_labels(self.sensitive_granted)
         rules = [concerns_patients(row, linked)]
@@ -166,3 +194,19 @@ class Unrestricted:
 
     def condition(self, resource_row: FromClause) -> ColumnElement[bool] | None:
         return type_allowed(resource_row, self.readable_types)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """What the relationship alone would show but consent or sensitivity keeps back: the rows `related` allows
+    and `shown` does not (only ever asked as a yes/no, for the withheld notice: decision 0302)."""
+
+    shown: CareVisibility | OwnRecordVisibility
+    related: CareVisibility | OwnRecordVisibility
+
+    def condition(self, resource_row: FromClause) -> ColumnElement[bool] | None:
+        related = self.related.condition(resource_row)
+        shown = self.shown.condition(resource_row)
+        # coalesce: an IN over a set holding a NULL is NULL, not false, and NOT NULL would hide a withheld row
+        held_back = false() if shown is None else not_(func.coalesce(shown, false()))
+        return held_back if related is None else and_(related, held_back)

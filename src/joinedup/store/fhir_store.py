@@ -20,7 +20,7 @@ from joinedup.fhir.search_request import SearchRequest, parse_search
 from joinedup.fhir.validation import validate_resource
 
 from . import reads
-from .context import StoreContext
+from .context import StoreContext, Visibility
 from .engine import WRITE
 from .person_links import linked_patient_ids
 from .results import HistoryPage, SearchPage, Version
@@ -107,6 +107,13 @@ class FhirStore:
             # meta.source; the gate's visibility still applies to every row.
             patient_ids = linked_patient_ids(conn, patient_id)
             return reads.everything(conn, ctx, patient_ids, since, types, count, offset)
+
+    def everything_includes_any(self, ctx: StoreContext, patient_id: str, meeting: Visibility) -> bool:
+        """Whether the person's $everything (the Patient readable under `ctx`, its linked sources with it) holds
+        any resource that `meeting` allows: one EXISTS query, so a yes/no never costs a count."""
+        with self.reading() as conn:
+            reads.read_current(conn, ctx, "Patient", patient_id)
+            return reads.everything_includes_any(conn, meeting, linked_patient_ids(conn, patient_id))
 
     # --- writes ----------------------------------------------------------------------------------------------
     def find_ids(self, conn: Connection, ctx: StoreContext, resource_type: str, query: str) -> list[str]:

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, exists, func, or_, select, union
 
 from joinedup.fhir.errors import Gone, NotFound
 from joinedup.fhir.search_request import IncludeSpec, SearchRequest
 
-from .context import StoreContext
+from .context import StoreContext, Visibility
 from .results import Found, HistoryPage, SearchPage, Version
 from .schema import idx_reference, resource_versions, resources
 from .search_compiler import count_query, live_rows, matching, page_query
@@ -218,16 +218,15 @@ def history(
     return HistoryPage(page, total, has_next=len(rows) > count)
 
 
-def everything(
-    conn: Connection,
-    ctx: StoreContext,
+def _everything_rows(
+    row: FromClause,
+    visibility: Visibility,
     patient_ids: Sequence[str],
-    since: int | None,
-    types: Sequence[str] | None,
-    count: int,
-    offset: int,
-) -> SearchPage:
-    """Patient/$everything: the patients, every resource that refers to them, and what those refer to."""
+    since: int | None = None,
+    types: Sequence[str] | None = None,
+) -> list[ColumnElement[bool]]:
+    """Conditions on `row` for Patient/$everything: the patients, every resource that refers to them, and what
+    those refer to, as `visibility` allows."""
     compartment = select(idx_reference.c.resource_pk).where(
         idx_reference.c.target_type == "Patient", idx_reference.c.target_id.in_(list(patient_ids))
     )
@@ -249,12 +248,32 @@ def everything(
         .where(outward.c.resource_pk.in_(compartment), referenced_row.c.resource_type != "Patient")
     )
     members = union(patients, compartment, referenced).subquery()
-    row = resources.alias("r")
-    conditions = [row.c.pk.in_(select(members.c[0])), *live_rows(row, None, ctx.visibility)]
+    conditions = [row.c.pk.in_(select(members.c[0])), *live_rows(row, None, visibility)]
     if since is not None:
         conditions.append(row.c.last_updated >= since)
     if types:
         conditions.append(row.c.resource_type.in_(list(types)))
+    return conditions
+
+
+def everything_includes_any(conn: Connection, visibility: Visibility, patient_ids: Sequence[str]) -> bool:
+    """Whether any of these patients' $everything rows meets `visibility`: one EXISTS, no count."""
+    row = resources.alias("r")
+    return bool(conn.execute(select(exists().where(*_everything_rows(row, visibility, patient_ids)))).scalar())
+
+
+def everything(
+    conn: Connection,
+    ctx: StoreContext,
+    patient_ids: Sequence[str],
+    since: int | None,
+    types: Sequence[str] | None,
+    count: int,
+    offset: int,
+) -> SearchPage:
+    """Patient/$everything: the patients, every resource that refers to them, and what those refer to."""
+    row = resources.alias("r")
+    conditions = _everything_rows(row, ctx.visibility, patient_ids, since, types)
     total = conn.execute(select(func.count()).select_from(row).where(*conditions)).scalar_one()
     rows = conn.execute(
         select(row.c.resource_type, row.c.id, row.c.content)
