@@ -37,11 +37,18 @@ def run_refresh(
         def step(name: str) -> None:
             progress.update(task, advance=1, description=f"Refreshing: {name}")
 
-        report = refresh(con, date.fromisoformat(index_date), truth, step, source)
+        # Bulk Data folders are read incrementally: the views stay in `out`, and only changed files are re-read.
+        report = refresh(con, date.fromisoformat(index_date), truth, step, source, incremental=ndjson is not None)
     con.close()
     model = report.model
     rows = sum(report.view_rows.values())
     console.print(f"{rows:,} view rows; {model.test_people:,} residents scored in {report.seconds['total']:.1f} s.")
+    if report.extract is not None:
+        read = report.extract
+        console.print(
+            f"Views: {read.files_read} file(s) read ({read.bytes_read / 1e9:.2f} GB), {read.files_kept} unchanged, "
+            f"{read.files_dropped} dropped."
+        )
     console.print(
         f"Risk model AUC {model.auc:.3f} (eFI alone {model.efi_auc:.3f}); calibration slope "
         f"{model.calibration_slope:.2f}, intercept {model.calibration_intercept:.2f}."

@@ -97,7 +97,8 @@ WITH eligible AS (
     FROM eligible g JOIN coded_event e ON e.person_id = g.person_id AND e.system = 'http://hl7.org/fhir/sid/icd-10'
          AND e.event_date > g.index_date - INTERVAL 2 YEAR AND e.event_date <= g.index_date
 )
-SELECT g.person_id, g.index_date, coalesce(sum(w.weight), 0) AS hfrs
+-- Weights have one decimal place: summed as decimals, so the total never depends on the order rows arrive in.
+SELECT g.person_id, g.index_date, coalesce(sum(w.weight::DECIMAL(9, 1)), 0)::DOUBLE AS hfrs
 FROM eligible g LEFT JOIN codes c USING (person_id, index_date) LEFT JOIN hfrs_weight w ON w.icd3 = c.icd3
 GROUP BY ALL;
 """

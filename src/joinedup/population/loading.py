@@ -55,19 +55,27 @@ class NdjsonSource:
 
     folder: Path
 
+    def files(self, resource_type: str) -> list[Path]:
+        """The files holding resource_type, in a stable order (Bulk Data names a file by its type)."""
+        return sorted(self.folder.glob(f"**/{resource_type}.ndjson"))
+
     def relation(self, resource_type: str, paths: list[str], with_resource: bool) -> str:
-        files = sorted(str(path) for path in self.folder.glob(f"**/{resource_type}.ndjson"))
-        if not files:
-            columns = ", ".join(f"NULL::JSON AS jp{n}" for n in range(1, len(paths) + 1))
-            return f"(SELECT {columns}{',' if paths else ''} NULL::JSON AS resource WHERE false)"
-        listed = "[" + ", ".join(duckdb_string(name) for name in files) + "]"
-        if with_resource or not paths:
-            objects = f"(SELECT json AS resource FROM read_ndjson_objects({listed}))"
-            return _extracted(paths, "resource", ", resource" if with_resource else "", objects)
-        tree = _path_tree(paths)
-        columns = ", ".join(f"{duckdb_string(top)}: {duckdb_string(_sql_type(node))}" for top, node in tree.items())
-        values = ", ".join(f"{_reader(path, tree)} AS jp{n}" for n, path in enumerate(paths, start=1))
-        return f"(SELECT {values} FROM read_ndjson({listed}, columns = {{{columns}}}))"
+        return ndjson_relation([str(path) for path in self.files(resource_type)], paths, with_resource)
+
+
+def ndjson_relation(files: list[str], paths: list[str], with_resource: bool) -> str:
+    """The relation `ResourceSource.relation` describes, over the named ndjson files of one resource type."""
+    if not files:
+        columns = ", ".join(f"NULL::JSON AS jp{n}" for n in range(1, len(paths) + 1))
+        return f"(SELECT {columns}{',' if paths else ''} NULL::JSON AS resource WHERE false)"
+    listed = "[" + ", ".join(duckdb_string(name) for name in files) + "]"
+    if with_resource or not paths:
+        objects = f"(SELECT json AS resource FROM read_ndjson_objects({listed}))"
+        return _extracted(paths, "resource", ", resource" if with_resource else "", objects)
+    tree = _path_tree(paths)
+    columns = ", ".join(f"{duckdb_string(top)}: {duckdb_string(_sql_type(node))}" for top, node in tree.items())
+    values = ", ".join(f"{_reader(path, tree)} AS jp{n}" for n, path in enumerate(paths, start=1))
+    return f"(SELECT {values} FROM read_ndjson({listed}, columns = {{{columns}}}))"
 
 
 # The elements read from a file: element -> what is read below it, or None where the element is kept whole (JSON).

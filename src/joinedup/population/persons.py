@@ -32,14 +32,16 @@ SELECT f.patient_id, coalesce(l.person_id, f.person_id) AS person_id,
 FROM fallback f LEFT JOIN links l USING (patient_id)
 """
 
-# The GP record holds the traced demographics, so it is preferred; other sources fill gaps.
-PERSON = """
+# The GP record holds the traced demographics, so it is preferred; other sources fill gaps. Ties (two GP
+# records of one person) go to the lower record id, so the result never depends on the order rows are read in.
+_PREFERRED = "(CASE WHEN p.source LIKE '%/gp' THEN 0 ELSE 1 END, p.patient_id)"
+PERSON = f"""
 CREATE OR REPLACE TABLE person AS
 SELECT m.person_id,
-    arg_min(CAST(p.birth_date AS DATE), CASE WHEN p.source LIKE '%/gp' THEN 0 ELSE 1 END) AS birth_date,
-    arg_min(p.gender, CASE WHEN p.source LIKE '%/gp' THEN 0 ELSE 1 END) AS gender,
+    arg_min(CAST(p.birth_date AS DATE), {_PREFERRED}) AS birth_date,
+    arg_min(p.gender, {_PREFERRED}) AS gender,
     max(CASE WHEN p.source LIKE '%/gp' THEN p.practice_id END) AS practice_id,
-    arg_min(p.postcode, CASE WHEN p.source LIKE '%/gp' THEN 0 ELSE 1 END) AS postcode,
+    arg_min(p.postcode, {_PREFERRED}) AS postcode,
     max(CASE WHEN p.source LIKE '%/gp' THEN 1 ELSE 0 END) = 1 AS registered,
     min(TRY_CAST(substr(d.deceased_date, 1, 10) AS DATE)) AS deceased_date,
     count(*) AS source_records

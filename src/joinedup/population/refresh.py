@@ -13,13 +13,16 @@ import orjson
 
 from .case_finding import build_case_finding
 from .code_sets import load_code_sets, versions
+from .extract import ExtractReport, refresh_views
 from .features import build_features
-from .loading import ResourceSource
+from .loading import NdjsonSource, ResourceSource
 from .persons import build_persons
 from .risk_model import ModelReport, compare_with_truth, train_and_score
 from .segments import build_segments
 from .views_catalogue import VIEW_NAMES, build_views
 
+# The refresh's ceiling on DuckDB's memory (it spills to disk beyond it): the machine's RAM is shared.
+MEMORY_LIMIT = "6GB"
 STEPS = (*VIEW_NAMES, "persons", "scores", "model", "segments", "case finding")
 
 
@@ -30,6 +33,7 @@ class RefreshReport:
     model: ModelReport
     seconds: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    extract: ExtractReport | None = None  # what an incremental refresh read again
 
 
 def refresh(
@@ -38,13 +42,26 @@ def refresh(
     truth_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     source: ResourceSource | None = None,
+    incremental: bool = False,
 ) -> RefreshReport:
     """Everything from `source` (default: the `resources` table in con). The model trains a year before
-    index_date."""
+    index_date.
+
+    With incremental (ndjson sources only), the views are kept in con between refreshes and only the files that
+    changed since the last one are read again (extract.py); everything after the views is computed in full.
+    """
     step = progress or (lambda _: None)
     seconds: dict[str, float] = {}
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     started = time.perf_counter()
-    counts = build_views(con, step, source)
+    extract: ExtractReport | None = None
+    if incremental:
+        if not isinstance(source, NdjsonSource):
+            raise ValueError("an incremental refresh reads ndjson folders (the store path loads in full)")
+        extract = refresh_views(con, source, step)
+        counts = dict(extract.view_rows or {})
+    else:
+        counts = build_views(con, step, source)
     seconds["views"] = time.perf_counter() - started
     mark = time.perf_counter()
     build_persons(con)
@@ -67,7 +84,7 @@ def refresh(
     step("case finding")
     seconds["segments and lists"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
-    report = RefreshReport(index_date.isoformat(), counts, model, seconds, versions())
+    report = RefreshReport(index_date.isoformat(), counts, model, seconds, versions(), extract)
     con.execute("CREATE OR REPLACE TABLE refresh_report (report JSON)")
     con.execute("INSERT INTO refresh_report VALUES (?)", [orjson.dumps(report).decode()])
     return report
