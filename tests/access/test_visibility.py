@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -162,6 +163,17 @@ def test_break_glass_needs_a_reason_lasts_a_while_and_is_flagged(store: Any) -> 
         )
     with pytest.raises(Forbidden):
         gate.break_glass.open(staff(place.PLACE, "ig-manager"), "pat-1", "I would like to have a look please")
+
+
+def test_break_glass_lapses_on_time_for_the_same_user_on_the_same_gate(store: Any) -> None:
+    """The visibility conditions are built once per user and reused; the clock must be read at each query."""
+    place.load(store, place.place(people=3, entries=2))
+    gate = AccessGate(store, break_glass_seconds=1)
+    gate.break_glass.open(HOSPITAL, "pat-2", "Found collapsed at the bus station, no history available")
+    assert gate.read(HOSPITAL, "Patient", "pat-2").id == "pat-2"
+    time.sleep(1.2)
+    with pytest.raises(NotFound):
+        gate.read(HOSPITAL, "Patient", "pat-2")
 
 
 def test_resident_sees_own_record_and_analyst_honours_opt_outs(gate: AccessGate) -> None:
