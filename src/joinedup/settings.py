@@ -45,6 +45,55 @@ class Settings(BaseSettings):
         default=Path("./var/population.duckdb"), description="The DuckDB file `joinedup population refresh` writes"
     )
 
+    # --- sign-in and tokens (decision 0310) ---------------------------------------------------------------------
+    sign_in_failures_per_account: int = Field(
+        default=10, description="Failed sign-ins per username tried (known or not) in the window before 429; 0: none"
+    )
+    sign_in_failures_per_address: int = Field(
+        default=50, description="Failed sign-ins per client address in the window before 429; 0: none"
+    )
+    token_failures_per_client: int = Field(
+        default=10, description="Failed /auth/token requests per client id in the window before 429; 0: none"
+    )
+    token_failures_per_address: int = Field(
+        default=50, description="Failed /auth/token requests per client address in the window before 429; 0: none"
+    )
+    rate_limit_window_seconds: int = Field(default=15 * 60, description="The window the failure limits count in")
+    hsts: bool = Field(
+        default=False, description="Send HSTS on every response (served only over TLS); otherwise only when the "
+        "request came over TLS, directly or as X-Forwarded-Proto from a trusted proxy",
+    )  # fmt: skip
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses of reverse proxies whose X-Forwarded-Proto is believed"
+    )
+    oidc_issuer: str = Field(default="", description="OpenID Connect provider's issuer; empty: no OIDC sign-in")
+    oidc_discovery_url: str = Field(
+        default="", description="Its discovery document; empty: <issuer>/.well-known/openid-configuration"
+    )
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = Field(
+        default="openid profile email nationalrbacaccess", description="CIS2 gives roles for 'nationalrbacaccess'"
+    )
+    oidc_label: str = Field(default="NHS Care Identity Service 2", description="The provider's name on the button")
+    oidc_roles_claim: str = Field(
+        default="nhsid_nrbac_roles", description="Dotted path to the role claim: a list of role objects or strings"
+    )
+    oidc_role_code_field: str = Field(default="role_code", description="In a role object: the role code")
+    oidc_org_code_field: str = Field(default="org_code", description="In a role object: the ODS organisation code")
+    oidc_role_id_field: str = Field(default="person_roleid", description="In a role object: the role's identifier")
+    oidc_selected_role_claim: str = Field(
+        default="selected_roleid", description="Claim naming the role the user chose at the provider (CIS2)"
+    )
+    oidc_org_claim: str = Field(
+        default="", description="Dotted path to an ODS code claim, for providers whose roles are plain strings"
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Provider role code → JoinedUp role (roles.json); a CIS2 code 'S0010:G0020:R8000' matches on "
+        "the whole code or on any one of its parts",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

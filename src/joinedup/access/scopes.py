@@ -49,3 +49,19 @@ def parse_scopes(scopes: str | tuple[str, ...] | list[str]) -> GrantedScopes:
 def is_resource_scope(item: str) -> bool:
     match = _SCOPE.match(item)
     return bool(match and match.group(3))
+
+
+_INTERACTIONS = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
+_WHO = {"user": "you may see", "patient": "the chosen person's record", "system": "the whole store"}
+
+
+def describe_scope(item: str) -> str:
+    """A plain-English line for the consent page: 'Read and search Observation records you may see'."""
+    match = _SCOPE.match(item)
+    if not match or not match.group(3):
+        return item
+    context, resource_type, letters = match.groups()
+    words = [_INTERACTIONS[letter] for letter in V1.get(letters, letters)]
+    what = "all kinds of" if resource_type == "*" else resource_type
+    doing = ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
+    return f"{doing.capitalize()} {what} records {_WHO[context]}"

@@ -77,6 +77,7 @@ def _resource_entry(resource_type: str) -> dict[str, Any]:
 def smart_security(base: str) -> dict[str, Any]:
     """rest.security: SMART on FHIR, with the token endpoint (also in .well-known/smart-configuration)."""
     token = f"{base.rsplit('/fhir', 1)[0]}/auth/token"
+    authorize = f"{base.rsplit('/fhir', 1)[0]}/auth/authorize"
     return {
         "service": [
             {
@@ -91,7 +92,7 @@ def smart_security(base: str) -> dict[str, Any]:
         "extension": [
             {
                 "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-                "extension": [{"url": "token", "valueUri": token}],
+                "extension": [{"url": "token", "valueUri": token}, {"url": "authorize", "valueUri": authorize}],
             }
         ],
         "description": "OAuth2 bearer tokens with SMART on FHIR v2 scopes (see .well-known/smart-configuration)",

@@ -1,4 +1,5 @@
-"""Tables of information governance (migration 0002): break-glass grants, the audit trail, accounts and tokens.
+"""Tables of information governance (migrations 0002 and 0004): break-glass grants, the audit trail, accounts,
+tokens and server-side web sessions.
 
 They share the store's `metadata` so one Alembic history creates everything. Only `access/` writes them.
 """
@@ -107,5 +108,21 @@ oauth_tokens = Table(
     Column("scopes", Text, nullable=False),
     Column("expires", BigInteger, nullable=False),
     Column("detail", Text),  # a code's redirect_uri and PKCE challenge, as JSON
+    Column("account", String(255)),  # the account a user's token or code stands for; NULL for a system's token
     Index("ix_oauth_tokens_expires", "expires"),
+    Index("ix_oauth_tokens_account", "account"),
+)
+
+# One row per signed-in browser (migration 0004): the cookie carries a random identifier, this table its SHA-256.
+# Deleting the rows signs the browsers out at once (sign-out, role change, account disabled).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("account", String(255), nullable=False),  # 'local:<username>', 'oidc:<issuer subject>', 'demo:<role>'
+    Column("signed_in", Text, nullable=False),  # the SignedIn, as JSON
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_web_sessions_account", "account"),
+    Index("ix_web_sessions_expires", "expires"),
 )

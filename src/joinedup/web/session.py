@@ -1,7 +1,9 @@
-"""Who is signed in to the pages: held in the signed session cookie, turned into the gate's AccessContext.
+"""Who is signed in to the pages: a server-side session (access/accounts/sessions.py) named by a random
+identifier in the signed session cookie, turned into the gate's AccessContext.
 
-The development sign-in writes it; information governance's real sign-in (OIDC, roles, relationships) will write
-the same `SignedIn` and every page keeps working.
+Local accounts, OIDC and the development sign-in all write the same `SignedIn`. Signing in always starts a new
+session and ends the browser's old one (no fixation); ending the row (sign-out, role change, disabled account)
+signs the browser out on its next request (decision 0310).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from joinedup.access.accounts.sessions import SessionStore
 from joinedup.access.context import AccessContext
+from joinedup.api.deps import services
 
-SESSION_KEY = "signed_in"
+SESSION_KEY = "session_id"
+_NOT_LOOKED_UP = object()
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
 
 
@@ -53,21 +58,58 @@ class SignedIn:
         )
 
 
-def sign_in(request: Request, who: SignedIn) -> None:
+def _sessions(request: Request) -> SessionStore:
+    return services(request).gate.accounts.sessions
+
+
+def sign_in(request: Request, who: SignedIn, account: str) -> None:
+    """A new session for `account` ('local:…', 'oidc:…', 'demo:…'); whatever the browser held before ends."""
+    old = request.session.get(SESSION_KEY)
     request.session.clear()
-    request.session[SESSION_KEY] = asdict(who)
+    max_age = services(request).settings.session_max_age
+    request.session[SESSION_KEY] = _sessions(request).start(
+        account, asdict(who), max_age, old if isinstance(old, str) else None
+    )
+    request.state.signed_in = who
 
 
 def sign_out(request: Request) -> None:
+    old = request.session.get(SESSION_KEY)
+    if isinstance(old, str):
+        _sessions(request).end(old)
     request.session.clear()
+    request.state.signed_in = None
+
+
+def session_account(request: Request) -> str | None:
+    """The account key of the live session ('local:…', 'oidc:…', 'demo:…'), or None."""
+    session_id = request.session.get(SESSION_KEY)
+    found = _sessions(request).find(session_id) if isinstance(session_id, str) else None
+    return found[0] if found else None
+
+
+def _load(request: Request) -> SignedIn | None:
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
+        return None
+    found = _sessions(request).find(session_id)
+    if found is None:
+        request.session.pop(SESSION_KEY, None)  # ended or expired: forget the identifier
+        return None
+    stored: Any = found[1]
+    names = {f.name for f in fields(SignedIn)}
+    if set(stored) != names:
+        return None
+    return SignedIn(**stored)
 
 
 def signed_in(request: Request) -> SignedIn | None:
-    stored: Any = request.session.get(SESSION_KEY)
-    names = {f.name for f in fields(SignedIn)}
-    if not isinstance(stored, dict) or set(stored) != names:
-        return None
-    return SignedIn(**stored)
+    """Who is signed in, looked up once per request."""
+    cached: Any = getattr(request.state, "signed_in", _NOT_LOOKED_UP)
+    if cached is _NOT_LOOKED_UP:
+        cached = request.state.signed_in = _load(request)
+    who: SignedIn | None = cached
+    return who
 
 
 def require_user(request: Request) -> SignedIn:

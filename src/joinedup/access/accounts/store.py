@@ -12,14 +12,16 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from joinedup.store.engine import WRITE
-from joinedup.store.governance_schema import accounts
+from joinedup.store.governance_schema import accounts, oauth_tokens
 
 from ..audit.trail import Actor, AuditTrail, now_micros
 from ..context import AccessContext
 from ..roles import catalogue, role
+from .sessions import SessionStore
+from .throttle import Throttle
 
 HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
 DUMMY_HASH = HASHER.hash("no such account: the same work either way")
@@ -43,10 +45,36 @@ def fold(username: str) -> str:
     return username.strip().casefold()
 
 
+def local_account(username: str) -> str:
+    """The key of a local account in sessions and tokens (OIDC users are 'oidc:…', demo users 'demo:…')."""
+    return f"local:{fold(username)}"
+
+
 class AccountStore:
     def __init__(self, engine: Engine, audit: AuditTrail) -> None:
         self.engine = engine
         self.audit = audit
+        self.sessions = SessionStore(engine)
+        self.throttle = Throttle()  # failed sign-ins per name tried and per address (throttle.py)
+
+    def end_access(self, account: str) -> None:
+        """Sign the account out everywhere at once: its web sessions and its tokens and codes end."""
+        self.sessions.end_account(account)
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(delete(oauth_tokens).where(oauth_tokens.c.account == account))
+
+    def set_active(self, by: AccessContext, username: str, active: bool) -> None:
+        """Enable or disable an account (administrators only); disabling ends its sessions and tokens at once."""
+        target = [f"Account/{fold(username)}"]
+        if not role(by.role).may("accounts.manage"):
+            self.audit.record(Actor.of(by), "permission-change", "failure", target)
+            raise PermissionError("Only administrators may enable or disable accounts")
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(update(accounts).where(accounts.c.username == fold(username)).values(active=active))
+        if not active:
+            self.end_access(local_account(username))
+        change = "account enabled" if active else "account disabled"
+        self.audit.record(Actor.of(by), "permission-change", "success", target, [], {"change": change})
 
     def create(
         self,
@@ -108,6 +136,7 @@ class AccountStore:
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             before = conn.execute(select(accounts.c.role).where(accounts.c.username == fold(username))).scalar_one()
             conn.execute(update(accounts).where(accounts.c.username == fold(username)).values(role=role_name))
+        self.end_access(local_account(username))  # a privilege change: sign in again, under a new session
         self.audit.record(
             Actor.of(by), "permission-change", "success", [f"Account/{fold(username)}"], [],
             {"change": "role", "from": before, "to": role_name},

@@ -1,16 +1,22 @@
-"""OAuth2 bearer tokens for API clients: client credentials for systems (SMART Backend Services style scopes).
+"""OAuth2 bearer tokens for API clients: client credentials for systems (SMART Backend Services style scopes),
+and authorisation codes with PKCE for apps acting for a signed-in user (SMART v2 standalone launch, `user/` scopes).
 
-A token is 32 random bytes shown once; only its SHA-256 is stored, with who it stands for (the client's role and
-organisation), the scopes granted (those asked for that the client is registered for) and when it expires.
-Issuing is audited; so is every call made with it (as the gate audits every call).
+A token or code is 32 random bytes shown once; only its SHA-256 is stored, with who it stands for (the client's
+role and organisation, or the user's), the scopes granted (those asked for that the client is registered for)
+and when it expires. A user's token carries the user's account so that disabling the account or changing its
+role ends it (AccountStore.end_access). Codes live 2 minutes and are spent by their first exchange. Issuing,
+refusing and exchanging are audited; so is every call made with a token (as the gate audits every call).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
+import orjson
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select
 
@@ -21,8 +27,10 @@ from ..audit.trail import Actor, AuditTrail, now_micros
 from ..roles import role
 from ..scopes import is_resource_scope, parse_scopes
 from .store import DUMMY_HASH, HASHER
+from .throttle import Throttle
 
 TOKEN_SECONDS = 3600
+CODE_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -45,12 +53,45 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _granted(requested: list[str], allowed: str) -> list[str]:
-    """Each requested resource scope is granted when every interaction it names is within the client's scopes."""
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    confidential: bool
+    redirect_uris: tuple[str, ...]
+    scopes: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who a user's code (and the token it becomes) stands for."""
+
+    account: str
+    user_ref: str
+    role: str
+    organisation: str | None
+
+
+class TokenRefused(Exception):
+    """An OAuth2 error for the token endpoint: `error` is the RFC 6749 code (invalid_grant, invalid_client…)."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+
+
+def pkce_challenge(verifier: str) -> str:
+    """S256: BASE64URL(SHA-256(verifier)) without padding (RFC 7636)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
+
+
+def _granted(requested: list[str], allowed: str, context: str | None = None) -> list[str]:
+    """Each requested resource scope is granted when every interaction it names is within the client's scopes
+    (and, for a user's token, when it is a `user/` scope: a user's token never acts as a system)."""
     permitted = parse_scopes(allowed)
     granted = []
     for item in requested:
-        if not is_resource_scope(item):
+        if not is_resource_scope(item) or (context is not None and not item.startswith(f"{context}/")):
             continue
         asked = parse_scopes(item)
         if all(permitted.permits(t, letter) for t, letters in asked.allowed.items() for letter in letters):
@@ -62,16 +103,27 @@ class TokenService:
     def __init__(self, engine: Engine, audit: AuditTrail) -> None:
         self.engine = engine
         self.audit = audit
+        self.throttle = Throttle()  # failed token requests per client id and per address (throttle.py)
 
     def register_client(
-        self, client_id: str, secret: str, name: str, role_name: str, organisation: str | None, scopes: str
+        self,
+        client_id: str,
+        secret: str | None,
+        name: str,
+        role_name: str,
+        organisation: str | None,
+        scopes: str,
+        redirect_uris: tuple[str, ...] = (),
     ) -> None:
+        """A client: confidential with a secret, or public (secret None: an app that proves itself by PKCE alone).
+        Apps that act for users list their redirect URIs, which must match exactly."""
         role(role_name)
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             conn.execute(
                 insert(oauth_clients).values(
-                    client_id=client_id, secret_hash=HASHER.hash(secret), name=name, role=role_name,
-                    organisation=organisation, scopes=scopes, redirect_uris="", active=True,
+                    client_id=client_id, secret_hash=HASHER.hash(secret) if secret is not None else None, name=name,
+                    role=role_name, organisation=organisation, scopes=scopes, redirect_uris=" ".join(redirect_uris),
+                    active=True,
                 )
             )  # fmt: skip
         self.audit.record(
@@ -107,6 +159,103 @@ class TokenService:
             )  # fmt: skip
         self.audit.record(actor, "token-issued", "success", [f"Device/{client_id}"], [], {"scope": " ".join(granted)})
         return IssuedToken(token, " ".join(granted), TOKEN_SECONDS)
+
+    # --- user tokens: authorisation code with PKCE ---------------------------------------------------------------
+    def client(self, client_id: str) -> Client | None:
+        """An active registered client, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).first()
+        if row is None or not row.active:
+            return None
+        uris = tuple(str(row.redirect_uris or "").split())
+        return Client(row.client_id, row.name, row.secret_hash is not None, uris, row.scopes)
+
+    def user_scopes(self, client: Client, requested: str) -> list[str]:
+        """The `user/` scopes asked for that the client is registered for."""
+        return _granted(requested.split(), client.scopes, context="user")
+
+    def issue_code(
+        self, client: Client, grant: Grant, scopes: list[str], redirect_uri: str, challenge: str,
+        client_address: str | None,
+    ) -> str:  # fmt: skip
+        """A one-use code for the user's approval of these scopes for this client."""
+        code = secrets.token_urlsafe(32)
+        detail = orjson.dumps({"redirect_uri": redirect_uri, "challenge": challenge}).decode("utf-8")
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(delete(oauth_tokens).where(oauth_tokens.c.expires < now_micros()))
+            conn.execute(
+                insert(oauth_tokens).values(
+                    token_hash=_digest(code), kind="code", client_id=client.client_id, user_ref=grant.user_ref,
+                    role=grant.role, organisation=grant.organisation, scopes=" ".join(scopes),
+                    expires=now_micros() + CODE_SECONDS * 1_000_000, detail=detail, account=grant.account,
+                )
+            )  # fmt: skip
+        actor = Actor(grant.user_ref, grant.role, grant.organisation, None, client_address, "web")
+        self.audit.record(
+            actor, "token-approved", "success", [f"Device/{client.client_id}"], [], {"scope": " ".join(scopes)}
+        )
+        return code
+
+    def _authenticate(self, client_id: str, secret: str | None) -> Client:
+        """The client of a code exchange: a confidential one must give its secret, a public one none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).first()
+        ok: bool
+        if row is not None and row.secret_hash is None:
+            ok = not secret  # a public client proves itself by PKCE; a secret it cannot have is a wrong one
+        else:
+            try:  # an unknown client costs the same Argon2 work as a known one
+                ok = HASHER.verify(row.secret_hash if row is not None else DUMMY_HASH, secret or "")
+            except (VerificationError, InvalidHashError):
+                ok = False
+        if row is None or not row.active or not ok:
+            raise TokenRefused("invalid_client", "The client is not known or its credentials are not right")
+        return Client(row.client_id, row.name, row.secret_hash is not None, tuple(row.redirect_uris.split()),
+                      row.scopes)  # fmt: skip
+
+    def exchange_code(
+        self, client_id: str, secret: str | None, code: str, redirect_uri: str, verifier: str,
+        client_address: str | None,
+    ) -> IssuedToken:  # fmt: skip
+        """The user's access token for a code: spent at once (a second exchange finds nothing), refused when it
+        has expired, was issued to another client or redirect URI, or the PKCE verifier does not match."""
+        actor = Actor(f"Device/{client_id}", None, None, None, client_address, "api")
+        try:
+            client = self._authenticate(client_id, secret)
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                row = conn.execute(
+                    select(oauth_tokens).where(
+                        oauth_tokens.c.token_hash == _digest(code), oauth_tokens.c.kind == "code"
+                    )
+                ).first()
+                if row is not None:
+                    conn.execute(delete(oauth_tokens).where(oauth_tokens.c.token_hash == _digest(code)))
+            if row is None or row.expires <= now_micros():
+                raise TokenRefused("invalid_grant", "The code is not known, was used already or has expired")
+            detail = orjson.loads(row.detail or "{}")
+            if row.client_id != client.client_id:
+                raise TokenRefused("invalid_grant", "The code was issued to another client")
+            if detail.get("redirect_uri") != redirect_uri:
+                raise TokenRefused("invalid_grant", "The redirect_uri is not the one the code was issued for")
+            if not hmac.compare_digest(str(detail.get("challenge", "")), pkce_challenge(verifier or "")):
+                raise TokenRefused("invalid_grant", "The code_verifier does not match the code_challenge")
+        except TokenRefused as refused:
+            self.audit.record(actor, "token-refused", "failure", [f"Device/{client_id}"], [], {"error": refused.error})
+            raise
+        token = secrets.token_urlsafe(32)
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(
+                insert(oauth_tokens).values(
+                    token_hash=_digest(token), kind="access", client_id=client.client_id, user_ref=row.user_ref,
+                    role=row.role, organisation=row.organisation, scopes=row.scopes,
+                    expires=now_micros() + TOKEN_SECONDS * 1_000_000, detail=None, account=row.account,
+                )
+            )  # fmt: skip
+        self.audit.record(
+            Actor(row.user_ref, row.role, row.organisation, None, client_address, "api"), "token-issued", "success",
+            [f"Device/{client_id}"], [], {"scope": row.scopes, "grant": "authorization_code"},
+        )  # fmt: skip
+        return IssuedToken(token, row.scopes, TOKEN_SECONDS)
 
     def holder(self, token: str) -> TokenHolder | None:
         with self.engine.connect() as conn:
