@@ -46,13 +46,18 @@ def _everything(gate: AccessGate, ctx: AccessContext, patient_id: str) -> Iterat
         offset += EVERYTHING_PAGE
 
 
-def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], today: date | None = None) -> Record:
-    """Raises the gate's NotFound/Forbidden when the first (main) Patient cannot be read."""
+def _read(gate: AccessGate, ctx: AccessContext, patient_ids: list[str]) -> tuple[RecordResources, Resource]:
     found = [resource for pid in patient_ids for resource in _everything(gate, ctx, pid)]
     everything = RecordResources.sorted_from(found, patient_ids)
     main = next((p for pid in patient_ids for p in everything.patients if p.get("id") == pid), None)
     if main is None:
         raise NotFound("None of these Patient records can be shown")
+    return everything, main
+
+
+def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], today: date | None = None) -> Record:
+    """Raises the gate's NotFound/Forbidden when the first (main) Patient cannot be read."""
+    everything, main = _read(gate, ctx, patient_ids)
     entries = build(everything.clinical, everything)
     organisations = sorted({e.source for e in entries}, key=lambda s: s.name)
     return Record(
@@ -64,3 +69,10 @@ def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], tod
         organisations=organisations,
         kinds=sorted({e.kind for e in entries}),
     )
+
+
+def timeline_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str]) -> list[TimelineEntry]:
+    """The timeline alone, for htmx's filtered or further pages: the same read through the gate (audited the
+    same way), without the banner, summary and withheld check the partial does not show."""
+    everything, _ = _read(gate, ctx, patient_ids)
+    return build(everything.clinical, everything)

@@ -14,7 +14,7 @@ from joinedup.access.roles import catalogue
 from joinedup.fhir.errors import Forbidden, NotFound
 
 from ..csrf import csrf_token
-from ..record import record_for
+from ..record import Record, record_for, timeline_for
 from ..session import require_user
 from ..templating import is_htmx, render
 from ..timeline import TimelineFilter, page_of
@@ -50,8 +50,14 @@ async def record_page(
             message="As a resident you can see your own record.",
         )
     started = time.perf_counter()
+    partial = is_htmx(request)
     try:
-        record = await run_in_threadpool(record_for, gate(request), who.access_context(request), [patient_id])
+        record: Record | None = None
+        if partial:
+            entries = await run_in_threadpool(timeline_for, gate(request), who.access_context(request), [patient_id])
+        else:
+            record = await run_in_threadpool(record_for, gate(request), who.access_context(request), [patient_id])
+            entries = record.timeline
     except NotFound:
         if catalogue().get(who.role).may("break-glass"):  # the same page whether or not the record exists
             hours = gate(request).break_glass.duration_micros / 3.6e9
@@ -73,8 +79,7 @@ async def record_page(
             message="Your role does not allow you to see this record.",
         )
     wanted = TimelineFilter(organisation, kind, _day(date_from), _day(date_to))
-    timeline = page_of(record.timeline, wanted, page)
-    partial = is_htmx(request)
+    timeline = page_of(entries, wanted, page)
     response = render(
         request,
         "partials/timeline_results.html" if partial else "record.html",
