@@ -3,13 +3,16 @@ for the same person in the same run (the floor: the same rows read through the s
 
     .venv/bin/python -m benchmarks.bench_record_page [--resources 500] [--repeat 60] [--database-url URL]
 
-Prints a markdown fragment (p50/p95 in milliseconds). Renders go through the ASGI app in-process (Starlette's
-TestClient), so they include routing, the session cookie and template rendering, but no network.
+Without --database-url it measures on SQLite and on a PostgreSQL server it starts (as the tests do).
+Prints a markdown fragment per database (p50/p95 in milliseconds) with the load average before and after.
+Renders go through the ASGI app in-process (Starlette's TestClient), so they include routing, the session
+cookie and template rendering, but no network.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -38,13 +41,7 @@ def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--resources", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=60)
-    parser.add_argument("--database-url", default=None, help="an empty, migrated-or-migratable database")
-    arguments = parser.parse_args()
-    sys.path.insert(0, str(REPO))
+def _measure(url: str, resources_wanted: int, repeat: int, scratch: str) -> tuple[int, dict[str, list[float]]]:
     from fastapi.testclient import TestClient
 
     from joinedup.app import create_app
@@ -54,39 +51,71 @@ def main() -> None:
     from joinedup.store.migrate import upgrade
     from tests.web import place
 
-    with tempfile.TemporaryDirectory() as scratch:
-        url = arguments.database_url or f"sqlite:///{scratch}/bench.sqlite3"
-        upgrade(url)
-        who = place.person(41)  # registered with the demo GP's practice: a legitimate relationship (issue 5)
-        store = FhirStore(make_engine(url))
-        summary_count = len(place.person_resources(who, 0))
-        resources = place.person_resources(who, max(0, arguments.resources - summary_count))
-        place.load(store, list(place.organisations()) + resources)
-        store.engine.dispose()
-        settings = Settings(database_url=url, environment="test", export_dir=Path(scratch) / "exports")
-        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-            client.post("/sign-in", data={"demo_user": "gp", "next": "/"})
-            path = f"/record/{who.patient_id}"
-            scenarios = {
-                "FHIR `$everything` (baseline, same gate)": lambda: (
-                    client.get(f"/fhir/Patient/{who.patient_id}/$everything?_count=1000").status_code
-                ),
-                "Record page (banner, summary, first 50 timeline entries)": lambda: client.get(path).status_code,
-                "Timeline filtered by organisation (htmx partial)": lambda: (
-                    client.get(f"{path}?organisation={place.ACUTE.code}", headers={"HX-Request": "true"}).status_code
-                ),
-                "Timeline page 5 (htmx partial)": lambda: (
-                    client.get(f"{path}?page=5", headers={"HX-Request": "true"}).status_code
-                ),
-            }
-            results = {name: _timings(call, arguments.repeat) for name, call in scenarios.items()}
-    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"### Record page render ({len(resources)} resources for one person, {engine}, {arguments.repeat} renders)\n")
+    upgrade(url)
+    who = place.person(41)  # registered with the demo GP's practice: a legitimate relationship (issue 5)
+    store = FhirStore(make_engine(url))
+    summary_count = len(place.person_resources(who, 0))
+    resources = place.person_resources(who, max(0, resources_wanted - summary_count))
+    place.load(store, list(place.organisations()) + resources)
+    store.engine.dispose()
+    settings = Settings(database_url=url, environment="test", export_dir=Path(scratch) / "exports")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        client.post("/sign-in", data={"demo_user": "gp", "next": "/"})
+        path = f"/record/{who.patient_id}"
+        scenarios = {
+            "FHIR `$everything` (baseline, same gate)": lambda: (
+                client.get(f"/fhir/Patient/{who.patient_id}/$everything?_count=1000").status_code
+            ),
+            "Record page (banner, summary, first 50 timeline entries)": lambda: client.get(path).status_code,
+            "Timeline filtered by organisation (htmx partial)": lambda: (
+                client.get(f"{path}?organisation={place.ACUTE.code}", headers={"HX-Request": "true"}).status_code
+            ),
+            "Timeline page 5 (htmx partial)": lambda: (
+                client.get(f"{path}?page=5", headers={"HX-Request": "true"}).status_code
+            ),
+        }
+        return len(resources), {name: _timings(call, repeat) for name, call in scenarios.items()}
+
+
+def _report(engine: str, resources: int, repeat: int, results: dict[str, list[float]], load: str) -> None:
+    print(f"### Record page render ({resources} resources for one person, {engine}, {repeat} renders)\n")
+    print(f"Load average (1/5/15 min) before / after: {load}\n")
     print("| What | p50 ms | p95 ms | target |")
     print("| --- | ---: | ---: | --- |")
     for name, values in results.items():
         target = "" if "baseline" in name else f"< {TARGET_MS:.0f} ms"
         print(f"| {name} | {_p(values, 50):.1f} | {_p(values, 95):.1f} | {target} |")
+    print()
+
+
+def _load() -> str:
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resources", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--database-url", default=None, help="an empty, migrated-or-migratable database")
+    arguments = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from tests.support.postgres_server import PostgresServer
+
+    with tempfile.TemporaryDirectory() as scratch:
+        if arguments.database_url:
+            urls = {"given database": arguments.database_url}
+        else:
+            server = PostgresServer()
+            server.start()
+            urls = {"SQLite": f"sqlite:///{scratch}/bench.sqlite3", "PostgreSQL": server.create_database("record")}
+        try:
+            for engine, url in urls.items():
+                before = _load()
+                count, results = _measure(url, arguments.resources, arguments.repeat, scratch)
+                _report(engine, count, arguments.repeat, results, f"{before} / {_load()}")
+        finally:
+            if not arguments.database_url:
+                server.stop()
 
 
 if __name__ == "__main__":
