@@ -37,11 +37,13 @@ def build_provider(settings: Settings) -> Any:
 
 def id_token_checks(settings: Settings) -> dict[str, Any]:
     """Claims options beyond Authlib's defaults: the issuer must be the configured one (not merely the one the
-    discovery document names), and `exp`, `iat`, `sub` and `aud` must be present."""
+    discovery document names); the audience must include our client id (Authlib's ID token class only asks for
+    an `azp` when it does not, so a token for another client naming us as `azp` would pass); `exp`, `iat` and
+    `sub` must be present."""
     return {
         "iss": {"essential": True, "values": [settings.oidc_issuer]},
         "sub": {"essential": True},
-        "aud": {"essential": True},
+        "aud": {"essential": True, "values": [settings.oidc_client_id]},
         "exp": {"essential": True},
         "iat": {"essential": True},
     }
