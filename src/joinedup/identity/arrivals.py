@@ -18,6 +18,7 @@ from typing import Any
 from joinedup.fhir import dates
 from joinedup.fhir.nhs_number import NHS_NUMBER_SYSTEM
 
+from .candidate_keys import CandidateKeys
 from .clusters import new_person_id
 from .decisions import Method, Outcome, RecordDecision, Thresholds, decide_pair, decide_record
 from .index_store import IndexStore, linkage_record, model_version
@@ -53,7 +54,7 @@ class ArrivalLinker:
     def __init__(self, store: IndexStore, thresholds: Thresholds | None = None) -> None:
         self.store = store
         self.thresholds = thresholds or Thresholds()
-        self._model: tuple[int, LinkageModel, ScoringModel] | None = None
+        self._model: tuple[int, LinkageModel, ScoringModel, str | None] | None = None
 
     def scorer(self) -> tuple[LinkageModel, ScoringModel] | None:
         """The stored model, parsed again only when the batch has saved a new one."""
@@ -63,7 +64,7 @@ class ArrivalLinker:
             self._model = None
             return None
         if model is not None:
-            self._model = (version, model, ScoringModel(model))
+            self._model = (version, model, ScoringModel(model), self.store.model_stamp())
         assert self._model is not None
         return self._model[1], self._model[2]
 
@@ -75,7 +76,11 @@ class ArrivalLinker:
             return None
         model, scorer = loaded
         record, decision = self.decide(patient, scorer)
-        return self._write(record, decision, Agent.engine(model_version(model), model.nickname_version))
+        placed = self._write(record, decision, Agent.engine(model_version(model), model.nickname_version))
+        keys = self._current_keys()
+        if keys is not None:
+            keys.add(record)
+        return placed
 
     def decide(self, patient: Resource, scorer: ScoringModel) -> tuple[LinkageRecord, RecordDecision]:
         """The decision for one Patient against the stored index, writing nothing."""
@@ -93,6 +98,25 @@ class ArrivalLinker:
         return placed
 
     def candidates(self, record: LinkageRecord, patient: Resource) -> list[LinkageRecord]:
+        """The stored records sharing a blocking key with this one: ids from the index's own blocking table, the
+        records read through the gate in one search; the store's searches when the table is not this model's."""
+        keys = self._current_keys()
+        if keys is None:
+            return self._searched_candidates(record, patient)
+        ids = keys.candidates(record)
+        found: list[LinkageRecord] = []
+        for start in range(0, len(ids), CANDIDATES_PER_SEARCH):
+            chunk = ",".join(ids[start : start + CANDIDATES_PER_SEARCH])
+            found += [linkage_record(p) for p in self.store.search("Patient", [("_id", chunk)])]
+        return found
+
+    def _current_keys(self) -> CandidateKeys | None:
+        if self._model is None:
+            return None
+        keys = self.store.candidate_keys()
+        return keys if keys.tag() == self._model[3] else None
+
+    def _searched_candidates(self, record: LinkageRecord, patient: Resource) -> list[LinkageRecord]:
         found: dict[str, LinkageRecord] = {}
         for params in _searches(record, patient):
             for other in self.store.search("Patient", params, limit=CANDIDATES_PER_SEARCH):
@@ -163,4 +187,3 @@ def _searches(record: LinkageRecord, patient: Resource) -> list[list[tuple[str, 
         # only a record with no NHS number, birth date or postcode is looked up by name.
         searches.append([("family", family), ("given", given)])
     return searches
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -10,8 +11,9 @@ import pandas  # type: ignore[import-untyped]
 from splink import DuckDBAPI
 from splink.internals.database_api import DatabaseAPISubClass
 
-from .record import COLUMNS, LinkageRecord
+from .record import COLUMNS, LinkageRecord, columns_of
 
+MEMORY_LIMIT = "6GB"
 _DUCKDB_TYPES = {"string": "VARCHAR", "array<string>": "VARCHAR[]", "boolean": "BOOLEAN"}
 
 
@@ -36,9 +38,18 @@ class DuckDBBackend:
 
     name = "duckdb"
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        threads: int | None = None,
+        memory_limit: str = MEMORY_LIMIT,
+    ) -> None:
         self.connection = connection or duckdb.connect()
         self.connection.execute("SET enable_progress_bar = false")
+        # One thread per core; a memory cap so a borough's blocking spills to disk rather than crowd out the
+        # machine's other work (DuckDB's default is 80% of RAM).
+        self.connection.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+        self.connection.execute(f"SET memory_limit = '{memory_limit}'")
         self._counter = 0
 
     def db_api(self) -> DatabaseAPISubClass:
@@ -47,7 +58,7 @@ class DuckDBBackend:
     def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
         self._counter += 1
         table = f"linkage_records_{self._counter}"
-        frame = pandas.DataFrame([r.to_row() for r in records], columns=[name for name, _ in COLUMNS])
+        frame = pandas.DataFrame(columns_of(records))
         view = f"{table}_input"
         self.connection.register(view, frame)
         casts = ", ".join(f"CAST({name} AS {_DUCKDB_TYPES[kind]}) AS {name}" for name, kind in COLUMNS)
@@ -89,7 +100,8 @@ class SparkBackend:
 
     def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
         schema = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
-        rows = [tuple(r.to_row()[name] for name, _ in COLUMNS) for r in records]
+        columns = columns_of(records)
+        rows = list(zip(*(columns[name] for name, _ in COLUMNS), strict=True))
         frame = self.spark.createDataFrame(rows, schema=schema)
         if not split_by_source:
             return [frame], ["records"]

@@ -44,15 +44,16 @@ def link_batch(
     scorer = ScoringModel(model)
     by_key = {r.key: r for r in records}
     decided: dict[tuple[str, str], PairDecision] = {}
-    for left, right in deterministic.pairs(records):
-        a, b = by_key[left], by_key[right]
-        decided[_ordered(left, right)] = decide_pair(a, b, scorer.score(a, b), thresholds)
     for pair in model.predict(records, backend=backend, threshold=thresholds.lower):
-        key = _ordered(pair.left, pair.right)
-        if key in decided:
-            continue
         a, b = by_key[pair.left], by_key[pair.right]
-        decided[key] = decide_pair(a, b, scorer.explain(pair.levels), thresholds)
+        decided[_ordered(pair.left, pair.right)] = decide_pair(a, b, scorer.explain(pair.levels), thresholds)
+    # The rule's pairs share an NHS number, so blocking has scored them already (a rule pair scoring below the
+    # lower threshold is the exception): only those are scored again here, in Python.
+    for left, right in deterministic.pairs(records):
+        key = _ordered(left, right)
+        if key not in decided:
+            a, b = by_key[left], by_key[right]
+            decided[key] = decide_pair(a, b, scorer.score(a, b), thresholds)
     decisions = tuple(decided.values())
     parted = {_ordered(a, b) for a, b in cannot_link}
     links = [

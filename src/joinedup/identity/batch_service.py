@@ -113,6 +113,12 @@ class BatchLinker:
         clock = time.perf_counter()
         self._write(plan, existing, open_reviews, model, report)
         report.seconds["write"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        stamp = self.store.model_stamp()
+        if stamp is not None:
+            self.store.candidate_keys().rebuild(records, stamp)
+        report.seconds["candidate keys"] = time.perf_counter() - clock
         report.persons = len(plan.persons)
         report.linked_records = sum(len(p.links) for p in plan.persons.values() if len(p.links) > 1)
         report.review_items = len(plan.reviews)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -20,6 +21,7 @@ _GENDERS = frozenset({"male", "female", "other"})
 _MIN_IDENTIFYING_FIELDS = 3
 
 
+@lru_cache(maxsize=1 << 16)
 def phonetic(name: str | None) -> str | None:
     """The Metaphone code of a normalised name (jellyfish); None for no name."""
     if not name:
@@ -40,6 +42,7 @@ def patient_to_record(
     nhs_valid, nhs_rejected = _nhs_number(patient)
     given_tokens, family = _name(patient)
     given = given_tokens[0] if given_tokens else None
+    canonical = table.canonical(given) if given else None
     birth = normalise.birth_date(patient.get("birthDate"))
     current, previous = _addresses(patient, today or date.today())
     postcodes = _unique([code for code in (_postcode(a) for a in [*current[:1], *current[1:], *previous]) if code])
@@ -52,8 +55,8 @@ def patient_to_record(
         nhs_number=nhs_valid,
         nhs_number_rejected=nhs_rejected,
         given_name=given,
-        given_canonical=table.canonical(given) if given else None,
-        given_metaphone=phonetic(table.canonical(given)) if given else None,
+        given_canonical=canonical,
+        given_metaphone=phonetic(canonical),
         middle_names=" ".join(given_tokens[1:]) or None,
         family_name=family,
         family_metaphone=phonetic(family),
@@ -68,7 +71,7 @@ def patient_to_record(
         address_key=" ".join(sorted(set(line.split(" ")))) if line else None,
         postcodes=tuple(postcodes) or None,
     )
-    return _with_sparsity(record)
+    return replace(record, sparse=True) if is_sparse(record) else record
 
 
 def is_sparse(record: LinkageRecord) -> bool:
@@ -77,10 +80,6 @@ def is_sparse(record: LinkageRecord) -> bool:
         return False
     present = sum(1 for value in (record.given_name, record.family_name, record.birth_date, record.postcode) if value)
     return present < _MIN_IDENTIFYING_FIELDS
-
-
-def _with_sparsity(record: LinkageRecord) -> LinkageRecord:
-    return replace(record, sparse=is_sparse(record))
 
 
 def _nhs_number(patient: dict[str, Any]) -> tuple[str | None, str | None]:

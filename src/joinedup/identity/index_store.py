@@ -23,6 +23,7 @@ from joinedup.store.bulk_writer import Prepared, write_batch
 from joinedup.store.indexer import index_rows
 from joinedup.store.writer import content_hash
 
+from .candidate_keys import CandidateKeys, default_path
 from .features import patient_to_record
 from .model import LinkageModel
 from .record import LinkageRecord
@@ -140,6 +141,18 @@ class IndexStore:
         if not binary.get("data"):
             return None, None
         return stored.version_id, LinkageModel.from_json(orjson.loads(base64.b64decode(binary["data"])))
+
+    def model_stamp(self) -> str | None:
+        """Which stored model this is, across stores too: its version and when it was written (None: no model)."""
+        try:
+            stored = self.gate.read(self.ctx, "Binary", MODEL_BINARY_ID)
+        except (NotFound, Gone):
+            return None
+        return f"{stored.version_id}@{stored.last_updated}"
+
+    def candidate_keys(self) -> CandidateKeys:
+        """The index's own blocking table for this store (see `candidate_keys`)."""
+        return CandidateKeys(default_path(self.gate.store.engine.url))
 
     def save_model(self, model: LinkageModel) -> None:
         data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)

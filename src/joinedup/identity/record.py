@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,6 +50,20 @@ class LinkageRecord:
         row["postcodes"] = list(self.postcodes) if self.postcodes else None
         row["unique_id"] = self.key
         return row
+
+
+def columns_of(records: Sequence[LinkageRecord]) -> dict[str, list[Any]]:
+    """The records as one list per column of `COLUMNS` (a column-wise table is built about twice as fast as from
+    one dict per record, which matters at half a million records)."""
+    columns: dict[str, list[Any]] = {}
+    for name, _ in COLUMNS:
+        if name == "unique_id":
+            columns[name] = [r.key for r in records]
+        elif name == "postcodes":
+            columns[name] = [list(r.postcodes) if r.postcodes else None for r in records]
+        else:
+            columns[name] = [getattr(r, name) for r in records]
+    return columns
 
 
 # The columns of a linkage table, in order, with their SQL types (the same names on DuckDB and Spark).
