@@ -16,8 +16,9 @@ import duckdb
 CSV_COLUMNS = ("neighbourhood", "rank", "person_id", "age", "practice_id", "level", "probability", "reasons")
 
 
-def build_case_finding(con: duckdb.DuckDBPyConnection, per_neighbourhood: int = 50) -> None:
-    con.execute(f"""
+def case_finding_sql(per_neighbourhood: int = 50) -> str:
+    """The statement that builds `case_finding`: each neighbourhood's highest-risk people, with reasons."""
+    return f"""
         CREATE OR REPLACE TABLE case_finding AS
         WITH objected AS (
             SELECT DISTINCT m.person_id FROM v_consent c JOIN person_map m USING (patient_id)
@@ -38,7 +39,11 @@ def build_case_finding(con: duckdb.DuckDBPyConnection, per_neighbourhood: int = 
               AND (p.deceased_date IS NULL OR p.deceased_date > current_date)
               AND f.person_id NOT IN (SELECT person_id FROM objected))
         SELECT * FROM candidates WHERE rank <= {int(per_neighbourhood)} ORDER BY neighbourhood, rank
-    """)
+    """
+
+
+def build_case_finding(con: duckdb.DuckDBPyConnection, per_neighbourhood: int = 50) -> None:
+    con.execute(case_finding_sql(per_neighbourhood))
 
 
 def case_finding_csv(con: duckdb.DuckDBPyConnection, neighbourhood: str | None = None) -> str:

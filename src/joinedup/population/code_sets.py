@@ -40,21 +40,42 @@ def hfrs_weights() -> list[tuple[str, float]]:
     return [(row["icd10_3char"], float(row["weight"])) for row in csv.DictReader(io.StringIO("\n".join(lines)))]
 
 
-def load_code_sets(con: duckdb.DuckDBPyConnection) -> None:
-    efi = data_json("efi_deficits.json")
-    con.execute("CREATE OR REPLACE TABLE efi_code (deficit VARCHAR, code VARCHAR)")
-    rows = [(d["deficit"], code[0]) for d in efi["deficits"] for code in d["snomed"]]
-    con.executemany("INSERT INTO efi_code VALUES (?, ?)", rows)
+def efi_rows() -> list[tuple[str, str]]:
+    """(deficit, SNOMED CT code)."""
+    return [(d["deficit"], code[0]) for d in data_json("efi_deficits.json")["deficits"] for code in d["snomed"]]
+
+
+def ltc_rows() -> list[tuple[str, str, str]]:
+    """(condition, code system, code or ICD-10 prefix)."""
     ltc = data_json("long_term_conditions.json")
-    con.execute("CREATE OR REPLACE TABLE ltc_code (condition VARCHAR, system VARCHAR, code VARCHAR)")
-    ltc_rows = [(c["condition"], SNOMED, code) for c in ltc["conditions"] for code in c["snomed"]]
-    ltc_rows += [(c["condition"], ICD10, prefix) for c in ltc["conditions"] for prefix in c["icd10_prefixes"]]
-    con.executemany("INSERT INTO ltc_code VALUES (?, ?, ?)", ltc_rows)
+    rows = [(c["condition"], SNOMED, code) for c in ltc["conditions"] for code in c["snomed"]]
+    return rows + [(c["condition"], ICD10, prefix) for c in ltc["conditions"] for prefix in c["icd10_prefixes"]]
+
+
+def charlson_rows() -> list[tuple[str, int, str]]:
+    """(category, weight, ICD-10 prefix)."""
     charlson = data_json("charlson_quan.json")
-    con.execute("CREATE OR REPLACE TABLE charlson_code (category VARCHAR, weight INTEGER, prefix VARCHAR)")
-    rows3 = [(c["category"], c["weight"], p) for c in charlson["categories"] for p in c["icd10_prefixes"]]
-    con.executemany("INSERT INTO charlson_code VALUES (?, ?, ?)", rows3)
-    con.execute("CREATE OR REPLACE TABLE charlson_hierarchy (severe VARCHAR, mild VARCHAR)")
-    con.executemany("INSERT INTO charlson_hierarchy VALUES (?, ?)", [tuple(h) for h in charlson["hierarchy"]])
-    con.execute("CREATE OR REPLACE TABLE hfrs_weight (icd3 VARCHAR, weight DOUBLE)")
-    con.executemany("INSERT INTO hfrs_weight VALUES (?, ?)", hfrs_weights())
+    return [(c["category"], c["weight"], p) for c in charlson["categories"] for p in c["icd10_prefixes"]]
+
+
+def charlson_hierarchy() -> list[tuple[str, str]]:
+    """(severe, mild): the milder category is dropped when the severer is present."""
+    return [(h[0], h[1]) for h in data_json("charlson_quan.json")["hierarchy"]]
+
+
+# name -> (columns as DuckDB DDL, the rows): the same tables on DuckDB and on Spark.
+def code_tables() -> dict[str, tuple[str, list[tuple[object, ...]]]]:
+    return {
+        "efi_code": ("deficit VARCHAR, code VARCHAR", list(efi_rows())),
+        "ltc_code": ("condition VARCHAR, system VARCHAR, code VARCHAR", list(ltc_rows())),
+        "charlson_code": ("category VARCHAR, weight INTEGER, prefix VARCHAR", list(charlson_rows())),
+        "charlson_hierarchy": ("severe VARCHAR, mild VARCHAR", list(charlson_hierarchy())),
+        "hfrs_weight": ("icd3 VARCHAR, weight DOUBLE", list(hfrs_weights())),
+    }
+
+
+def load_code_sets(con: duckdb.DuckDBPyConnection) -> None:
+    for name, (columns, rows) in code_tables().items():
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
+        marks = ", ".join("?" for _ in columns.split(","))
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)

@@ -10,6 +10,8 @@ from datetime import date
 
 import duckdb
 
+from .code_sets import ICD10, charlson_rows, ltc_rows
+
 EVENTS = """
 CREATE OR REPLACE TABLE coded_event AS
 SELECT m.person_id, c.system, replace(c.code, '.', '') AS code,
@@ -18,15 +20,6 @@ FROM v_condition c JOIN person_map m USING (patient_id)
 UNION ALL
 SELECT m.person_id, o.system, o.code, TRY_CAST(substr(o.effective_date, 1, 10) AS DATE)
 FROM v_observation o JOIN person_map m USING (patient_id);
-
--- Only the contacts utilisation counts (the year before an index date): most of a place's encounters are older.
-CREATE OR REPLACE TABLE contact AS
-SELECT * FROM (
-    SELECT m.person_id, split_part(e.source, '/', -1) AS source, e.class, e.type_code,
-           TRY_CAST(substr(e.start_date, 1, 10) AS DATE) AS start_date
-    FROM v_encounter e JOIN person_map m USING (patient_id))
-WHERE start_date > (SELECT min(index_date) FROM index_date) - INTERVAL 1 YEAR
-  AND start_date <= (SELECT max(index_date) FROM index_date);
 
 CREATE OR REPLACE TABLE stay AS
 SELECT DISTINCT m.person_id, a.encounter_id, a.emergency,
@@ -48,8 +41,10 @@ FROM v_medication r JOIN person_map m USING (patient_id);
 # Residents on each index date: registered with a practice, born by then and not dead.
 COHORT = """
 CREATE OR REPLACE TABLE cohort AS
-SELECT p.person_id, i.index_date, date_diff('year', p.birth_date, i.index_date)
-       - CASE WHEN strftime(i.index_date, '%m%d') < strftime(p.birth_date, '%m%d') THEN 1 ELSE 0 END AS age,
+SELECT p.person_id, i.index_date,
+       -- Completed years, as whole-number arithmetic on yyyymmdd that both DuckDB and Spark read alike.
+       CAST(floor(((year(i.index_date) - year(p.birth_date)) * 10000 + (month(i.index_date) - month(p.birth_date))
+           * 100 + day(i.index_date) - day(p.birth_date)) / 10000.0) AS INTEGER) AS age,
        p.gender, p.practice_id, p.neighbourhood
 FROM person p CROSS JOIN index_date i
 WHERE p.registered AND p.birth_date <= i.index_date AND (p.deceased_date IS NULL OR p.deceased_date > i.index_date)
@@ -108,24 +103,50 @@ YEAR_BACK = "c.index_date - INTERVAL 1 YEAR"
 TWO_YEARS_BACK = "c.index_date - INTERVAL 2 YEAR"
 PAST_YEAR = f"s.admit_date <= c.index_date AND s.admit_date > {YEAR_BACK}"
 PAST_TWO_YEARS = f"s.admit_date <= c.index_date AND s.admit_date > {TWO_YEARS_BACK}"
+PAST_FIVE_YEARS = "s.admit_date <= c.index_date AND s.admit_date > c.index_date - INTERVAL 5 YEAR"
 NEXT_YEAR = "s.admit_date > c.index_date AND s.admit_date <= c.index_date + INTERVAL 1 YEAR"
 
 UTILISATION = f"""
+-- Contacts are counted per source record first and summed per person after: the join to person_map then meets
+-- one row per record and index date instead of one per encounter (most of the place's rows).
 CREATE OR REPLACE TABLE utilisation AS
-SELECT c.person_id, c.index_date,
-    count(*) FILTER (WHERE k.source = 'gp' AND k.start_date > {YEAR_BACK}) AS gp_contacts_12m,
-    count(*) FILTER (WHERE k.class = 'EMER' AND k.start_date > {YEAR_BACK}) AS ae_attendances_12m,
-    count(*) FILTER (WHERE k.source = 'community' AND k.start_date > {YEAR_BACK}) AS community_contacts_12m,
-    count(*) FILTER (WHERE k.source = 'mentalhealth' AND k.start_date > {YEAR_BACK}) AS mental_health_contacts_12m,
-    count(*) FILTER (WHERE k.source = 'socialcare' AND k.start_date > {YEAR_BACK}) AS social_care_contacts_12m
-FROM cohort c JOIN contact k ON k.person_id = c.person_id AND k.start_date <= c.index_date
-     AND k.start_date > c.index_date - INTERVAL 1 YEAR
-GROUP BY ALL;
+WITH dated AS (
+    SELECT patient_id, split_part(source, '/', -1) AS source, class,
+           TRY_CAST(substr(start_date, 1, 10) AS DATE) AS start_date
+    FROM v_encounter),
+by_record AS (
+    SELECT k.patient_id, c.index_date,
+        count(*) FILTER (WHERE k.source = 'gp' AND k.start_date > {YEAR_BACK}) AS gp_contacts_12m,
+        count(*) FILTER (WHERE k.class = 'EMER' AND k.start_date > {YEAR_BACK}) AS ae_attendances_12m,
+        count(*) FILTER (WHERE k.source = 'community' AND k.start_date > {YEAR_BACK}) AS community_contacts_12m,
+        count(*) FILTER (WHERE k.source = 'mentalhealth' AND k.start_date > {YEAR_BACK})
+            AS mental_health_contacts_12m,
+        count(*) FILTER (WHERE k.source = 'socialcare' AND k.start_date > {YEAR_BACK}) AS social_care_contacts_12m,
+        -- Three years of A&E, GP and outpatient contacts say more about a person's steady rate than one year.
+        count(*) FILTER (WHERE k.class = 'EMER') AS ae_attendances_36m,
+        count(*) FILTER (WHERE k.source = 'gp') AS gp_contacts_36m,
+        count(*) FILTER (WHERE k.source = 'gp' AND k.class = 'HH') AS gp_home_visits_36m,
+        count(*) FILTER (WHERE k.source = 'acute' AND k.class = 'AMB') AS outpatient_attendances_36m
+    FROM dated k JOIN index_date c ON k.start_date <= c.index_date AND k.start_date > c.index_date - INTERVAL 3 YEAR
+    GROUP BY k.patient_id, c.index_date)
+SELECT m.person_id, r.index_date,
+    CAST(sum(r.gp_contacts_12m) AS BIGINT) AS gp_contacts_12m,
+    CAST(sum(r.ae_attendances_12m) AS BIGINT) AS ae_attendances_12m,
+    CAST(sum(r.community_contacts_12m) AS BIGINT) AS community_contacts_12m,
+    CAST(sum(r.mental_health_contacts_12m) AS BIGINT) AS mental_health_contacts_12m,
+    CAST(sum(r.social_care_contacts_12m) AS BIGINT) AS social_care_contacts_12m,
+    CAST(sum(r.ae_attendances_36m) AS BIGINT) AS ae_attendances_36m,
+    CAST(sum(r.gp_contacts_36m) AS BIGINT) AS gp_contacts_36m,
+    CAST(sum(r.gp_home_visits_36m) AS BIGINT) AS gp_home_visits_36m,
+    CAST(sum(r.outpatient_attendances_36m) AS BIGINT) AS outpatient_attendances_36m
+FROM by_record r JOIN person_map m USING (patient_id)
+GROUP BY m.person_id, r.index_date;
 
 CREATE OR REPLACE TABLE admissions AS
 SELECT c.person_id, c.index_date,
     count(*) FILTER (WHERE s.emergency AND {PAST_YEAR}) AS emergency_admissions_12m,
     count(*) FILTER (WHERE s.emergency AND {PAST_TWO_YEARS}) AS emergency_admissions_24m,
+    count(*) FILTER (WHERE s.emergency AND {PAST_FIVE_YEARS}) AS emergency_admissions_60m,
     count(*) FILTER (WHERE NOT s.emergency AND {PAST_YEAR}) AS elective_admissions_12m,
     coalesce(sum(date_diff('day', s.admit_date, s.discharge_date)) FILTER (WHERE {PAST_YEAR}), 0) AS bed_days_12m,
     count(*) FILTER (WHERE s.emergency AND {NEXT_YEAR}) > 0 AS outcome_emergency_admission
@@ -146,7 +167,7 @@ GROUP BY ALL;
 ASSEMBLE = """
 CREATE OR REPLACE TABLE person_features AS
 WITH efi AS (SELECT person_id, index_date, count(*) AS efi_deficits FROM deficit_present GROUP BY ALL),
-ltc AS (SELECT person_id, index_date, count(*) AS ltc_count, list(condition ORDER BY condition) AS conditions
+ltc AS (SELECT person_id, index_date, count(*) AS ltc_count, list_sort(list(condition)) AS conditions
         FROM condition_present GROUP BY ALL),
 cci AS (SELECT person_id, index_date, sum(weight) AS charlson FROM charlson_present GROUP BY ALL)
 SELECT c.*,
@@ -166,8 +187,13 @@ SELECT c.*,
     coalesce(u.community_contacts_12m, 0) AS community_contacts_12m,
     coalesce(u.mental_health_contacts_12m, 0) AS mental_health_contacts_12m,
     coalesce(u.social_care_contacts_12m, 0) AS social_care_contacts_12m,
+    coalesce(u.ae_attendances_36m, 0) AS ae_attendances_36m,
+    coalesce(u.gp_contacts_36m, 0) AS gp_contacts_36m,
+    coalesce(u.gp_home_visits_36m, 0) AS gp_home_visits_36m,
+    coalesce(u.outpatient_attendances_36m, 0) AS outpatient_attendances_36m,
     coalesce(a.emergency_admissions_12m, 0) AS emergency_admissions_12m,
     coalesce(a.emergency_admissions_24m, 0) AS emergency_admissions_24m,
+    coalesce(a.emergency_admissions_60m, 0) AS emergency_admissions_60m,
     coalesce(a.elective_admissions_12m, 0) AS elective_admissions_12m,
     coalesce(a.bed_days_12m, 0) AS bed_days_12m,
     coalesce(s.social_care_support, false) AS social_care_support,
@@ -184,21 +210,31 @@ ORDER BY c.person_id, c.index_date
 """
 
 
-def _heads(con: duckdb.DuckDBPyConnection, lengths_query: str) -> str:
+def heads(lengths: list[int]) -> str:
     """The list of a code's leading parts, one per prefix length the code set uses.
 
     "The code starts with a listed prefix" then becomes an equality join (a hash join) instead of testing every
     event against every prefix; a code shorter than a length gives itself, which only matches what it starts with.
     """
-    lengths = sorted(int(row[0]) for row in con.execute(lengths_query).fetchall() if row[0] is not None)
-    return "[" + ", ".join(f"substr(code, 1, {length})" for length in lengths) + "]::VARCHAR[]"
+    return "[" + ", ".join(f"substr(code, 1, {length})" for length in sorted(set(lengths))) + "]::VARCHAR[]"
+
+
+def scripts() -> list[str]:
+    """The statements that build person_features, in order, after `index_date` holds index_dates."""
+    ltc_lengths = [len(code) for _, system, code in ltc_rows() if system == ICD10]
+    charlson_lengths = [len(prefix) for _, _, prefix in charlson_rows()]
+    scores = SCORES.replace("{ltc_heads}", heads(ltc_lengths)).replace("{charlson_heads}", heads(charlson_lengths))
+    return [statement for script in (EVENTS, COHORT, scores, UTILISATION, ASSEMBLE) for statement in _split(script)]
+
+
+def _split(script: str) -> list[str]:
+    """The statements of a script (none of them holds a semicolon inside a string or comment)."""
+    parts = (part.strip() for part in script.split(";"))
+    return [part for part in parts if any(not line.strip().startswith("--") for line in part.splitlines())]
 
 
 def build_features(con: duckdb.DuckDBPyConnection, index_dates: list[date]) -> None:
     con.execute("CREATE OR REPLACE TABLE index_date (index_date DATE)")
     con.executemany("INSERT INTO index_date VALUES (?)", [(d,) for d in index_dates])
-    scores = SCORES.replace(
-        "{ltc_heads}", _heads(con, "SELECT DISTINCT length(code) FROM ltc_code WHERE system LIKE '%icd-10'")
-    ).replace("{charlson_heads}", _heads(con, "SELECT DISTINCT length(prefix) FROM charlson_code"))
-    for script in (EVENTS, COHORT, scores, UTILISATION, ASSEMBLE):
-        con.execute(script)
+    for statement in scripts():
+        con.execute(statement)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import duckdb
 
-# A valid NHS number: ten digits whose Modulo 11 check digit matches.
-_NHS_VALID = """
-    regexp_full_match(nhs_number, '[0-9]{10}') AND (
-        (11 - (list_sum(list_transform(range(1, 10),
-            lambda i: CAST(substr(nhs_number, i, 1) AS INTEGER) * (11 - i))) % 11)) % 11
+# A valid NHS number: ten digits whose Modulo 11 check digit matches. Written out term by term (no lambdas) so
+# that the same SQL runs on DuckDB and, transpiled, on Spark (spark_refresh.py).
+_WEIGHTED = " + ".join(f"CAST(substr(nhs_number, {i}, 1) AS INTEGER) * {11 - i}" for i in range(1, 10))
+_NHS_VALID = f"""
+    regexp_matches(nhs_number, '^[0-9]{{10}}$') AND (
+        (11 - (({_WEIGHTED}) % 11)) % 11
     ) = CAST(substr(nhs_number, 10, 1) AS INTEGER)
 """
 
@@ -35,8 +36,10 @@ FROM fallback f LEFT JOIN links l USING (patient_id)
 # The GP record holds the traced demographics, so it is preferred; other sources fill gaps. Ties (two GP
 # records of one person) go to the lower record id, so the result never depends on the order rows are read in.
 _PREFERRED = "(CASE WHEN p.source LIKE '%/gp' THEN 0 ELSE 1 END, p.patient_id)"
+# The neighbourhood is the postcode district (ZS1..ZS8 in the synthetic borough).
 PERSON = f"""
 CREATE OR REPLACE TABLE person AS
+SELECT *, split_part(postcode, ' ', 1) AS neighbourhood FROM (
 SELECT m.person_id,
     arg_min(CAST(p.birth_date AS DATE), {_PREFERRED}) AS birth_date,
     arg_min(p.gender, {_PREFERRED}) AS gender,
@@ -47,15 +50,10 @@ SELECT m.person_id,
     count(*) AS source_records
 FROM person_map m JOIN v_patient p USING (patient_id)
 LEFT JOIN v_death d USING (patient_id)
-GROUP BY m.person_id
+GROUP BY m.person_id)
 """
 
 
 def build_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PERSON_MAP)
     con.execute(PERSON)
-    # The neighbourhood is the postcode district (ZS1..ZS8 in the synthetic borough).
-    con.execute(
-        "ALTER TABLE person ADD COLUMN neighbourhood VARCHAR; "
-        "UPDATE person SET neighbourhood = split_part(postcode, ' ', 1)"
-    )

@@ -36,6 +36,11 @@ class RefreshReport:
     extract: ExtractReport | None = None  # what an incremental refresh read again
 
 
+def train_date_for(index_date: date) -> date:
+    """The model trains on the index date a year earlier (28 February for a 29th)."""
+    return date(index_date.year - 1, index_date.month, min(index_date.day, 28 if index_date.month == 2 else 31))
+
+
 def refresh(
     con: duckdb.DuckDBPyConnection,
     index_date: date,
@@ -67,7 +72,7 @@ def refresh(
     build_persons(con)
     step("persons")
     load_code_sets(con)
-    train_date = date(index_date.year - 1, index_date.month, min(index_date.day, 28 if index_date.month == 2 else 31))
+    train_date = train_date_for(index_date)
     build_features(con, [train_date, index_date])
     step("scores")
     seconds["persons and scores"] = time.perf_counter() - mark

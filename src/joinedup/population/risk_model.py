@@ -18,26 +18,35 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no py.typed
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]  # no py.typed
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"  # 2: age bands at the rate changes, 3- and 5-year utilisation
 
 # name -> (SQL over person_features, label shown to professionals)
 FEATURES: dict[str, tuple[str, str]] = {
-    "age_0_17": ("(age < 18)::DOUBLE", "aged under 18"),
+    # Age bands where the emergency admission rate changes (under-5s are admitted far more than older children).
+    "age_0_4": ("(age < 5)::DOUBLE", "aged under 5"),
+    "age_5_17": ("(age BETWEEN 5 AND 17)::DOUBLE", "aged 5 to 17"),
+    "age_45_64": ("(age BETWEEN 45 AND 64)::DOUBLE", "aged 45 to 64"),
     "age_65_74": ("(age BETWEEN 65 AND 74)::DOUBLE", "aged 65 to 74"),
     "age_75_84": ("(age BETWEEN 75 AND 84)::DOUBLE", "aged 75 to 84"),
     "age_85_plus": ("(age >= 85)::DOUBLE", "aged 85 or over"),
     "age": ("age / 10.0", "age"),
     "female": ("(gender = 'female')::DOUBLE", "female"),
-    "efi_deficits": ("efi_deficits::DOUBLE", "frailty deficits (eFI)"),
+    # Beyond 16 deficits more add little: the count is capped so a few extreme records do not steer the slope.
+    "efi_deficits": ("least(efi_deficits, 16)::DOUBLE", "frailty deficits (eFI)"),
     "ltc_count": ("ltc_count::DOUBLE", "number of long-term conditions"),
     "charlson": ("charlson::DOUBLE", "Charlson comorbidity"),
     "hfrs": ("coalesce(hfrs, 0)", "hospital frailty risk score"),
     "emergency_admissions_12m": ("ln(1 + emergency_admissions_12m)", "emergency admissions in the last year"),
     "emergency_admissions_24m": ("ln(1 + emergency_admissions_24m)", "emergency admissions in the last 2 years"),
+    "emergency_admissions_60m": ("ln(1 + emergency_admissions_60m)", "emergency admissions in the last 5 years"),
     "elective_admissions_12m": ("ln(1 + elective_admissions_12m)", "planned admissions in the last year"),
     "bed_days_12m": ("ln(1 + bed_days_12m)", "days in hospital in the last year"),
     "ae_attendances_12m": ("ln(1 + ae_attendances_12m)", "A&E attendances in the last year"),
+    "ae_attendances_36m": ("ln(1 + ae_attendances_36m)", "A&E attendances in the last 3 years"),
     "gp_contacts_12m": ("ln(1 + gp_contacts_12m)", "GP contacts in the last year"),
+    "gp_contacts_36m": ("ln(1 + gp_contacts_36m)", "GP contacts in the last 3 years"),
+    "gp_home_visits_36m": ("ln(1 + gp_home_visits_36m)", "GP home visits in the last 3 years"),
+    "outpatient_attendances_36m": ("ln(1 + outpatient_attendances_36m)", "outpatient attendances in the last 3 years"),
     "community_contacts_12m": ("ln(1 + community_contacts_12m)", "community health contacts in the last year"),
     "mental_health_contacts_12m": ("ln(1 + mental_health_contacts_12m)", "mental health contacts in the last year"),
     "social_care_contacts_12m": ("ln(1 + social_care_contacts_12m)", "social care contacts in the last year"),

@@ -13,8 +13,8 @@ def rules() -> dict[str, Any]:
     return data_json("segmentation_rules.json")
 
 
-def build_segments(con: duckdb.DuckDBPyConnection, rule_set: dict[str, Any] | None = None) -> None:
-    """`segment`: each adult's level, its name and the rule that placed them, at the scored index date."""
+def segment_sql(rule_set: dict[str, Any] | None = None) -> str:
+    """The statement that builds `segment`: each adult's level, its name and the rule that placed them."""
     chosen = rule_set or rules()
     cases_level, cases_reason = [], []
     for level in sorted(chosen["levels"], key=lambda item: -int(item["level"])):
@@ -25,7 +25,7 @@ def build_segments(con: duckdb.DuckDBPyConnection, rule_set: dict[str, Any] | No
             reason = str(rule["reason"]).replace("'", "''")
             cases_reason.append(f"WHEN coalesce(({rule['when']}), false) THEN '{reason}'")
     names = " ".join(f"WHEN {int(level['level'])} THEN '{level['name']}'" for level in chosen["levels"])
-    con.execute(f"""
+    return f"""
         CREATE OR REPLACE TABLE segment AS
         WITH placed AS (
             SELECT f.person_id, f.index_date, f.age, f.neighbourhood, f.practice_id,
@@ -33,7 +33,12 @@ def build_segments(con: duckdb.DuckDBPyConnection, rule_set: dict[str, Any] | No
             FROM person_features f JOIN risk r USING (person_id, index_date)
             WHERE f.age >= 18)
         SELECT *, CASE level {names} END AS level_name FROM placed
-    """)
+    """
+
+
+def build_segments(con: duckdb.DuckDBPyConnection, rule_set: dict[str, Any] | None = None) -> None:
+    """`segment` at the scored index date, from the rules (default: data/segmentation_rules.json)."""
+    con.execute(segment_sql(rule_set))
 
 
 def shares(con: duckdb.DuckDBPyConnection, by: str) -> list[tuple[str, int, int, float]]:
