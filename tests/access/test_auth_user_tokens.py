@@ -90,7 +90,7 @@ def _token(web: TestClient, scope: str) -> dict[str, str]:
 def test_smart_configuration_advertises_the_standalone_launch(web: TestClient) -> None:
     config = web.get("/.well-known/smart-configuration").json()
     assert config["authorization_endpoint"] == "http://127.0.0.1:8000/auth/authorize"
-    assert config["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert config["grant_types_supported"] == ["authorization_code", "client_credentials", "refresh_token"]
     assert {"launch-standalone", "client-public", "permission-user", "permission-v2"} <= set(config["capabilities"])
     assert "launch-ehr" not in config["capabilities"] and "permission-patient" not in config["capabilities"]
     assert config["code_challenge_methods_supported"] == ["S256"]
@@ -207,3 +207,22 @@ def test_disabling_the_account_or_changing_its_role_ends_its_tokens(app_web: Tes
     assert app_web.get("/fhir/Patient?_count=1", headers=bearer).status_code == 200
     _gate(app_web).accounts.set_active(ADMIN, "dr.gp", False)
     assert app_web.get("/fhir/Patient?_count=1", headers=bearer).status_code == 401
+
+
+def test_offline_access_gives_a_refresh_token_that_is_spent_on_use(app_web: TestClient) -> None:
+    _gate(app_web).tokens.register_client("ward", None, "Ward app", "gp", None, "user/*.rs offline_access", (APP,))
+    verifier = secrets.token_urlsafe(48)
+    first = _exchange(app_web, _approve(app_web, "ward", "user/*.rs offline_access", verifier), verifier, "ward")
+    assert first.json()["scope"] == "user/*.rs offline_access" and first.json()["refresh_token"]
+    refresh = {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"], "client_id": "ward"}
+    renewed = app_web.post("/auth/token", data=refresh)
+    assert renewed.status_code == 200 and renewed.json()["refresh_token"] != refresh["refresh_token"]
+    bearer = {"Authorization": f"Bearer {renewed.json()['access_token']}"}
+    assert app_web.get("/fhir/Patient/pat-1", headers=bearer).status_code == 200
+    assert app_web.post("/auth/token", data=refresh).json()["error"] == "invalid_grant"  # spent
+    as_bearer = {"Authorization": f"Bearer {renewed.json()['refresh_token']}"}
+    assert app_web.get("/fhir/Patient/pat-1", headers=as_bearer).status_code == 401  # not an access token
+    stolen = {**refresh, "refresh_token": renewed.json()["refresh_token"], "client_id": "viewer"}
+    assert app_web.post("/auth/token", data=stolen).json()["error"] == "invalid_grant"  # another client's
+    without = _exchange(app_web, _approve(app_web, "viewer", "user/*.rs offline_access", verifier), verifier)
+    assert without.json()["scope"] == "user/*.rs" and "refresh_token" not in without.json()  # not registered for it

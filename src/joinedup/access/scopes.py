@@ -57,6 +57,8 @@ _WHO = {"user": "you may see", "patient": "the chosen person's record", "system"
 
 def describe_scope(item: str) -> str:
     """A plain-English line for the consent page: 'Read and search Observation records you may see'."""
+    if item == "offline_access":
+        return "Keep this access through the working day (8 hours) without asking you again"
     match = _SCOPE.match(item)
     if not match or not match.group(3):
         return item

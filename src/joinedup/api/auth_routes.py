@@ -37,10 +37,11 @@ SMART_CAPABILITIES = [
     "client-confidential-symmetric",
     "context-standalone-user",
     "permission-user",
+    "permission-offline",
     "permission-v2",
     "permission-v1",
 ]
-SMART_SCOPES = ["system/*.cruds", "system/*.rs", "user/*.cruds", "user/*.rs", "user/Observation.rs"]
+SMART_SCOPES = ["system/*.cruds", "system/*.rs", "user/*.cruds", "user/*.rs", "user/Observation.rs", "offline_access"]
 
 
 def smart_configuration(base_url: str) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def smart_configuration(base_url: str) -> dict[str, Any]:
         "authorization_endpoint": f"{root}/auth/authorize",
         "token_endpoint": f"{root}/auth/token",
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "response_types_supported": ["code"],
         "scopes_supported": SMART_SCOPES,
         "capabilities": SMART_CAPABILITIES,
@@ -194,8 +195,10 @@ def _oauth_error(code: str, status: int = 400, description: str | None = None) -
 
 
 def _issued(issued: IssuedToken) -> Response:
-    body = {"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in,
-            "scope": issued.scope}  # fmt: skip
+    body: dict[str, Any] = {"access_token": issued.access_token, "token_type": "Bearer",
+                            "expires_in": issued.expires_in, "scope": issued.scope}  # fmt: skip
+    if issued.refresh_token:
+        body["refresh_token"] = issued.refresh_token
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -225,8 +228,9 @@ async def token(
     code: Annotated[str, Form()] = "",
     redirect_uri: Annotated[str, Form()] = "",
     code_verifier: Annotated[str, Form()] = "",
+    refresh_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if grant_type not in ("client_credentials", "authorization_code"):
+    if grant_type not in ("client_credentials", "authorization_code", "refresh_token"):
         return _oauth_error("unsupported_grant_type")
     basic = _basic(request)
     client, secret = basic if basic else (client_id, client_secret or None)
@@ -239,11 +243,14 @@ async def token(
         response.headers["Retry-After"] = str(wait)
         return response
     tokens = services(request).gate.tokens
-    if grant_type == "authorization_code":
+    if grant_type in ("authorization_code", "refresh_token"):
         try:
-            issued = await run_in_threadpool(
-                tokens.exchange_code, client, secret, code, redirect_uri, code_verifier, address
-            )
+            if grant_type == "authorization_code":
+                issued = await run_in_threadpool(
+                    tokens.exchange_code, client, secret, code, redirect_uri, code_verifier, address
+                )
+            else:
+                issued = await run_in_threadpool(tokens.refresh, client, secret, refresh_token, address)
         except TokenRefused as refused:
             tokens.throttle.failed(_throttle_keys(client, address))
             return _oauth_error(refused.error, 401 if refused.error == "invalid_client" else 400, str(refused))

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,6 +32,8 @@ from .throttle import Throttle
 
 TOKEN_SECONDS = 3600
 CODE_SECONDS = 120
+REFRESH_SECONDS = 8 * 3600  # a working day: the app asks the user again the next day
+OFFLINE = "offline_access"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class IssuedToken:
     access_token: str
     scope: str
     expires_in: int
+    refresh_token: str | None = None  # for a user's token with offline_access
 
 
 def _digest(token: str) -> str:
@@ -171,8 +175,12 @@ class TokenService:
         return Client(row.client_id, row.name, row.secret_hash is not None, uris, row.scopes)
 
     def user_scopes(self, client: Client, requested: str) -> list[str]:
-        """The `user/` scopes asked for that the client is registered for."""
-        return _granted(requested.split(), client.scopes, context="user")
+        """The `user/` scopes asked for that the client is registered for (and offline_access, for a refresh token,
+        when it is registered for that too). No resource scope: nothing to grant."""
+        granted = _granted(requested.split(), client.scopes, context="user")
+        if granted and OFFLINE in requested.split() and OFFLINE in client.scopes.split():
+            granted.append(OFFLINE)
+        return granted
 
     def issue_code(
         self, client: Client, grant: Grant, scopes: list[str], redirect_uri: str, challenge: str,
@@ -222,14 +230,7 @@ class TokenService:
         actor = Actor(f"Device/{client_id}", None, None, None, client_address, "api")
         try:
             client = self._authenticate(client_id, secret)
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                row = conn.execute(
-                    select(oauth_tokens).where(
-                        oauth_tokens.c.token_hash == _digest(code), oauth_tokens.c.kind == "code"
-                    )
-                ).first()
-                if row is not None:
-                    conn.execute(delete(oauth_tokens).where(oauth_tokens.c.token_hash == _digest(code)))
+            row = self._spend("code", code)
             if row is None or row.expires <= now_micros():
                 raise TokenRefused("invalid_grant", "The code is not known, was used already or has expired")
             detail = orjson.loads(row.detail or "{}")
@@ -242,20 +243,51 @@ class TokenService:
         except TokenRefused as refused:
             self.audit.record(actor, "token-refused", "failure", [f"Device/{client_id}"], [], {"error": refused.error})
             raise
-        token = secrets.token_urlsafe(32)
+        return self._issue_for_user(row, "authorization_code", client_address)
+
+    def refresh(
+        self, client_id: str, secret: str | None, refresh_token: str, client_address: str | None
+    ) -> IssuedToken:
+        """New tokens for a refresh token, which is spent (rotated): a second use finds nothing."""
+        actor = Actor(f"Device/{client_id}", None, None, None, client_address, "api")
+        try:
+            client = self._authenticate(client_id, secret)
+            row = self._spend("refresh", refresh_token)
+            if row is None or row.expires <= now_micros() or row.client_id != client.client_id:
+                raise TokenRefused("invalid_grant", "The refresh token is not known, was used already or has expired")
+        except TokenRefused as refused:
+            self.audit.record(actor, "token-refused", "failure", [f"Device/{client_id}"], [], {"error": refused.error})
+            raise
+        return self._issue_for_user(row, "refresh_token", client_address)
+
+    def _spend(self, kind: str, value: str) -> Any:
+        """The row of a one-use code or refresh token, deleted in the same transaction (None: not there)."""
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            conn.execute(
-                insert(oauth_tokens).values(
-                    token_hash=_digest(token), kind="access", client_id=client.client_id, user_ref=row.user_ref,
-                    role=row.role, organisation=row.organisation, scopes=row.scopes,
-                    expires=now_micros() + TOKEN_SECONDS * 1_000_000, detail=None, account=row.account,
-                )
-            )  # fmt: skip
+            where = (oauth_tokens.c.token_hash == _digest(value), oauth_tokens.c.kind == kind)
+            row = conn.execute(select(oauth_tokens).where(*where)).first()
+            if row is not None:
+                conn.execute(delete(oauth_tokens).where(*where))
+        return row
+
+    def _issue_for_user(self, grant: Any, how: str, client_address: str | None) -> IssuedToken:
+        """An access token (and a refresh token with offline_access) standing for the same user and scopes."""
+        token = secrets.token_urlsafe(32)
+        refresh = secrets.token_urlsafe(32) if OFFLINE in grant.scopes.split() else None
+        issued = [("access", token, TOKEN_SECONDS)] + ([("refresh", refresh, REFRESH_SECONDS)] if refresh else [])
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            for kind, value, seconds in issued:
+                conn.execute(
+                    insert(oauth_tokens).values(
+                        token_hash=_digest(value), kind=kind, client_id=grant.client_id, user_ref=grant.user_ref,
+                        role=grant.role, organisation=grant.organisation, scopes=grant.scopes,
+                        expires=now_micros() + seconds * 1_000_000, detail=None, account=grant.account,
+                    )
+                )  # fmt: skip
         self.audit.record(
-            Actor(row.user_ref, row.role, row.organisation, None, client_address, "api"), "token-issued", "success",
-            [f"Device/{client_id}"], [], {"scope": row.scopes, "grant": "authorization_code"},
+            Actor(grant.user_ref, grant.role, grant.organisation, None, client_address, "api"), "token-issued",
+            "success", [f"Device/{grant.client_id}"], [], {"scope": grant.scopes, "grant": how},
         )  # fmt: skip
-        return IssuedToken(token, row.scopes, TOKEN_SECONDS)
+        return IssuedToken(token, grant.scopes, TOKEN_SECONDS, refresh)
 
     def holder(self, token: str) -> TokenHolder | None:
         with self.engine.connect() as conn:
