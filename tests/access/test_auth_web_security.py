@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 from joinedup.access.context import AccessContext
 from joinedup.app import create_app
 from joinedup.settings import Settings
+from joinedup.web.session import renew
 
 from ..web import place
 from ..web.conftest import sign_in_as
@@ -160,3 +163,17 @@ def test_no_page_or_api_answer_may_be_framed(web: TestClient) -> None:
         headers = web.get(path).headers
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
         assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_privilege_change_within_a_session_renews_its_identifier(web: TestClient) -> None:
+    async def elevate(request: Request) -> PlainTextResponse:  # as break-glass would, on granting access
+        renew(request)
+        return PlainTextResponse("renewed")
+
+    web.app.add_api_route("/test-only/elevate", elevate, methods=["POST"])  # type: ignore[attr-defined]
+    sign_in_as(web, "gp")
+    before = web.cookies[COOKIE]
+    assert web.post("/test-only/elevate").text == "renewed"
+    after = web.cookies[COOKIE]
+    assert after != before and _signed_in(web, after)
+    assert not _signed_in(web, before)

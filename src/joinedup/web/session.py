@@ -73,6 +73,18 @@ def sign_in(request: Request, who: SignedIn, account: str) -> None:
     request.state.signed_in = who
 
 
+def renew(request: Request) -> None:
+    """A new session identifier for the same user, the old one ended: for a privilege change within a session
+    (break-glass, for one), so an identifier seen before the change is worth nothing after it."""
+    who = signed_in(request)
+    account = session_account(request)
+    if who is not None and account is not None:
+        csrf = request.session.get("csrf")
+        sign_in(request, who, account)
+        if isinstance(csrf, str):
+            request.session["csrf"] = csrf  # forms already on screen stay valid
+
+
 def sign_out(request: Request) -> None:
     old = request.session.get(SESSION_KEY)
     if isinstance(old, str):
