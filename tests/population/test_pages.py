@@ -89,7 +89,11 @@ def test_an_analyst_sees_the_charts_each_with_a_table(pages: TestClient) -> None
     for by, heading in (("neighbourhood", "Levels of need by neighbourhood"), ("practice", "by GP practice")):
         shares = pages.get(f"/population/shares?by={by}")
         assert shares.status_code == 200 and heading in shares.text and 'role="img"' in shares.text
-    assert "ZS1" in pages.get("/population/shares?by=neighbourhood").text
+    by_neighbourhood = pages.get("/population/shares?by=neighbourhood").text
+    assert "ZS1" in by_neighbourhood
+    # Three adults in all: every count is suppressed, and no share is worked out from one.
+    assert "&lt;8" in by_neighbourhood and "%)" not in by_neighbourhood
+    assert "&lt;8" in page and "counts of 1 to 7 are shown as &lt;8" in page
 
 
 def test_the_case_finding_list_shows_pseudonymised_keys_only(pages: TestClient, population_db: Path) -> None:

@@ -25,12 +25,13 @@ def case_finding_sql(per_neighbourhood: int = 50) -> str:
             WHERE c.status = 'active' AND c.provision_type = 'deny'),
         candidates AS (
             SELECT f.neighbourhood, f.person_id, f.age, f.practice_id, s.level, r.probability,
-                   list_distinct(list_concat(r.factors,
+                   -- The model's factors and these two never share a wording, so nothing is listed twice.
+                   list_concat(r.factors,
                        CASE WHEN f.efi_category IN ('moderate', 'severe')
                             THEN [f.efi_category || ' frailty'] ELSE [] END,
                        CASE WHEN f.emergency_admissions_12m > 0
                             THEN [f.emergency_admissions_12m || ' emergency admission(s) in the last year'] ELSE [] END
-                   )) AS reasons,
+                   ) AS reasons,
                    row_number() OVER (PARTITION BY f.neighbourhood ORDER BY r.probability DESC, f.person_id) AS rank
             FROM person_features f JOIN risk r USING (person_id, index_date)
             LEFT JOIN segment s USING (person_id, index_date)

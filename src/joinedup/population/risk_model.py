@@ -146,8 +146,11 @@ def train_and_score(con: duckdb.DuckDBPyConnection, train_date: date, score_date
     probability = model.predict_proba(z_test)[:, 1]
     contributions = z_test * model.coef_[0]
     labels = feature_labels()
-    top = np.argsort(-contributions, axis=1)[:, :3]
-    factors = [[labels[j] for j in row if contributions[i, j] > 0.05] for i, row in enumerate(top)]
+    # Only what the person has more of than the average person counts as raising their risk: being outside a
+    # protective band (say, not aged 45 to 64) also adds log-odds, but is no reason to show a professional.
+    raised = np.where(x_test > mean, contributions, 0.0)
+    top = np.argsort(-raised, axis=1, kind="stable")[:, :3]
+    factors = [[labels[j] for j in row if raised[i, j] > 0.05] for i, row in enumerate(top)]
     percentile = (np.argsort(np.argsort(probability, kind="stable"), kind="stable") + 1) / max(len(ids), 1)
     con.execute(
         "CREATE OR REPLACE TABLE risk (person_id VARCHAR, index_date DATE, probability DOUBLE, "

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from . import results, svg
+from .disclosure import published, suppressed
 
 LEVEL_LABELS = {1: "Level 1", 2: "Level 2", 3: "Level 3", 4: "Level 4"}
 
@@ -15,18 +16,28 @@ def _level_name(names: dict[int, str], level: int) -> str:
     return f"Level {level}: {names.get(level, '')}".rstrip(": ")
 
 
+def _published_share(shares: results.Shares, group: str, level: int) -> float:
+    """A level's share of a group from the published counts (0 where the count is suppressed)."""
+    counts, total = shares.people[group]
+    return published(counts[level - 1]) / published(total) if published(total) else 0.0
+
+
 def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     pyramid = results.pyramid(con)
     risk = results.risk_distribution(con)
     trend = results.admissions_trend(con)
     bands = pyramid.bands
-    women = svg.Series("Women", tuple(float(pyramid.total("female", b)) for b in bands))
-    men = svg.Series("Men", tuple(float(pyramid.total("male", b)) for b in bands))
+    # Charts plot the published numbers (small counts suppressed, others rounded), as the tables show them.
+    women = svg.Series("Women", tuple(float(published(pyramid.total("female", b))) for b in bands))
+    men = svg.Series("Men", tuple(float(published(pyramid.total("male", b))) for b in bands))
     oldest_first = tuple(reversed(bands))  # as the pyramid reads, oldest at the top
     by_level = [
         svg.Series(
             _level_name(pyramid.level_names, level),
-            tuple(float(pyramid.women.get((b, level), 0) + pyramid.men.get((b, level), 0)) for b in oldest_first),
+            tuple(
+                float(published(pyramid.women.get((b, level), 0) + pyramid.men.get((b, level), 0)))
+                for b in oldest_first
+            ),
         )
         for level in results.LEVELS
     ]
@@ -54,7 +65,7 @@ def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "risk": risk,
         "risk_svg": svg.columns(
             risk.bands,
-            [float(n) for n in risk.people],
+            [float(published(n)) for n in risk.people],
             "People by predicted risk of an emergency admission",
             "Column chart of people in 5-point bands of predicted 12-month emergency admission risk. "
             "The table below gives the numbers.",
@@ -62,7 +73,7 @@ def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             every=4,
         ),
         "calibration_svg": svg.calibration(
-            [(p, o) for _, p, o, _ in risk.calibration],
+            [(p, o) for _, p, o, n in risk.calibration if not suppressed(n)],
             "Predicted against observed risk, by tenth of risk",
             "Each point is a tenth of people ranked by predicted risk; points on the dashed line mean the "
             "predictions match what happened. The table below gives the numbers.",
@@ -71,7 +82,7 @@ def overview_charts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "trend": trend,
         "trend_svg": svg.columns(
             trend.months,
-            [float(n) for n in trend.emergency_admissions],
+            [float(published(n)) for n in trend.emergency_admissions],
             "Emergency admissions each month",
             "Column chart of emergency hospital admissions each month across the place. "
             "The table below gives the numbers.",
@@ -85,7 +96,7 @@ def shares_chart(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, Any]:
     shares = results.shares(con, by)
     names = dict(con.execute("SELECT DISTINCT level, level_name FROM segment WHERE level IS NOT NULL").fetchall())
     series = [
-        svg.Series(_level_name(names, level), tuple(shares.share(g, level) for g in shares.groups))
+        svg.Series(_level_name(names, level), tuple(_published_share(shares, g, level) for g in shares.groups))
         for level in results.LEVELS
     ]
     label = "neighbourhood" if by == "neighbourhood" else "GP practice"

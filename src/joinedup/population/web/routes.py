@@ -23,7 +23,7 @@ from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import SERVICE_NAME, is_htmx
 
 from ..case_finding import case_finding_csv
-from . import results
+from . import disclosure, results
 from .charts import overview_charts, shares_chart
 
 router = APIRouter()
@@ -41,6 +41,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["service_name"] = SERVICE_NAME
+    env.filters["shown"] = disclosure.shown
+    env.filters["shown_share"] = disclosure.shown_share
+    env.tests["suppressed"] = disclosure.suppressed
     return env
 
 
