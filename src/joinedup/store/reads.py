@@ -7,7 +7,20 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, bindparam, exists, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 
 from joinedup.fhir.errors import Gone, NotFound
 from joinedup.fhir.search_request import IncludeSpec, SearchRequest
@@ -89,17 +102,39 @@ def search(
 ) -> SearchPage:
     row, conditions = matching(request, ctx.visibility, extra)
     total: int | None = None
-    if request.total != "none" or request.summary == "count":
-        total = conn.execute(count_query(row, conditions)).scalar_one()
+    wants_total = request.total != "none" or request.summary == "count"
     if request.summary == "count" or request.count == 0:
+        total = conn.execute(count_query(row, conditions)).scalar_one() if wants_total else None
         return SearchPage([], [], total, has_next=False)
     fetch = replace(request, count=request.count + 1)
-    rows = conn.execute(page_query(fetch, row, conditions)).all()
+    if wants_total:
+        rows, total = _page_with_total(conn, fetch, row, conditions)
+    else:
+        rows = list(conn.execute(page_query(fetch, row, conditions)).all())
     has_next = len(rows) > request.count
     rows = rows[: request.count]
     matches = [Found(r.resource_type, r.id, r.content) for r in rows]
     included = _includes(conn, ctx, request, [(r.pk, r.resource_type, r.id) for r in rows])
     return SearchPage(matches, included, total, has_next)
+
+
+def _page_with_total(
+    conn: Connection, fetch: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
+) -> tuple[list[Row[Any]], int]:
+    """The page and the total from one pass over the matches: the page's keys carry the total as a window count
+    (worked out before LIMIT), then the page's content is read by key. A separate count evaluated every criterion
+    and visibility check a second time; keys only, because a window over whole rows would hold every match's JSON.
+    """
+    keyed = page_query(fetch, row, conditions).with_only_columns(row.c.pk, func.count().over().label("total"))
+    found = conn.execute(keyed).all()
+    if not found:  # a page past the end: the total still counts
+        return [], conn.execute(count_query(row, conditions)).scalar_one()
+    order = {r.pk: position for position, r in enumerate(found)}
+    stored = resources.alias("page")
+    content = conn.execute(
+        select(stored.c.pk, stored.c.resource_type, stored.c.id, stored.c.content).where(stored.c.pk.in_(list(order)))
+    ).all()
+    return sorted(content, key=lambda r: order[r.pk]), int(found[0].total)
 
 
 def _includes(

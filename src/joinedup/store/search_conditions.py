@@ -257,10 +257,13 @@ def dates_condition(
         )
     # One SELECT per span class joined by UNION ALL, not one OR: PostgreSQL planned the OR of seventeen ranges as a
     # filter over every row of the parameter (seconds); each branch alone is a range scan of the covering index.
+    # The exact tests apply once, to the rows the scans found, rather than inside every branch: the statement
+    # stays a seventeenth of the size, and building and keying it had become most of a date search's time.
     branches = [
-        select(table.c.resource_pk).where(
-            table.c.resource_type == resource_type, table.c.param == parameter.name, scan, exact(table)
+        select(table.c.resource_pk, table.c.low, table.c.high).where(
+            table.c.resource_type == resource_type, table.c.param == parameter.name, scan
         )
         for scan in scans
     ]
-    return resource_row.c.pk.in_(union_all(*branches))
+    found = union_all(*branches).subquery("date_rows")
+    return resource_row.c.pk.in_(select(found.c.resource_pk).where(exact(found)))
