@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import random
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +29,7 @@ from joinedup.identity.clusters import assign_person_ids, connected_components, 
 from joinedup.identity.decisions import Outcome, Thresholds
 from joinedup.identity.features import patient_to_record
 from joinedup.identity.incremental import BlockingIndex, IncrementalMatcher
-from joinedup.identity.index_store import IndexStore
+from joinedup.identity.index_store import IndexStore, model_version
 from joinedup.identity.model import LinkageModel, ModelConfig
 from joinedup.identity.record import LinkageRecord
 from joinedup.identity.scoring import ScoringModel
@@ -232,17 +234,56 @@ def read_place(directory: Path) -> tuple[list[LinkageRecord], dict[str, str]]:
     return [r for r in records if r.key in truth], truth
 
 
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def read_mess(directory: Path) -> dict[str, str]:
+    """The generator's record of what it made untidy in each source record (truth/persons.csv, column mess)."""
+    with (directory / "truth" / "persons.csv").open(newline="") as handle:
+        return {f"{row['source']}|{row['patient_id']}": row.get("mess") or "" for row in csv.DictReader(handle)}
+
+
+def errors_by_mess(persons: dict[str, str], truth: dict[str, str], mess: dict[str, str], limit: int = 12) -> list[str]:
+    """Wrongly joined and wrongly parted pairs of records, counted by the messiness the generator gave the two."""
+    wrong: dict[str, int] = {}
+    missed: dict[str, int] = {}
+
+    def label(a: str, b: str) -> str:
+        parts = sorted({m for k in (a, b) for m in mess.get(k, "").split(";") if m})
+        return ", ".join(parts) or "(none)"
+
+    for a, b in _cluster_pairs(persons):
+        if truth[a] != truth[b]:
+            wrong[label(a, b)] = wrong.get(label(a, b), 0) + 1
+    members: dict[str, list[str]] = {}
+    for key, person in truth.items():
+        if key in persons:
+            members.setdefault(person, []).append(key)
+    for keys in members.values():
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                if persons[a] != persons[b]:
+                    missed[label(a, b)] = missed.get(label(a, b), 0) + 1
+    rows = ["| messiness of the two records | pairs wrongly joined | true pairs left apart |", "| --- | --- | --- |"]
+    for name in sorted(set(wrong) | set(missed), key=lambda n: -(wrong.get(n, 0) + missed.get(n, 0)))[:limit]:
+        rows.append(f"| {name} | {wrong.get(name, 0):,} | {missed.get(name, 0):,} |")
+    return rows
+
+
 def place(directory: Path, thresholds: Thresholds, sweep: Sequence[float] = ()) -> list[str]:
     """Quality on a generated place against its ground truth, beside a deterministic-only baseline."""
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     known, truth = read_place(directory)
-    features_s = time.perf_counter() - started
-    started = time.perf_counter()
+    features_s, features_cpu = time.perf_counter() - started, time.process_time() - cpu
+    load_before = _load_average()
+    cpu, started = time.process_time(), time.perf_counter()
     model = LinkageModel.train(known)
-    train_s = time.perf_counter() - started
-    started = time.perf_counter()
+    train_s, train_cpu = time.perf_counter() - started, time.process_time() - cpu
+    cpu, started = time.process_time(), time.perf_counter()
     result = link_batch(known, model, thresholds)
-    batch_s = time.perf_counter() - started
+    batch_s, batch_cpu = time.perf_counter() - started, time.process_time() - cpu
+    load_after = _load_average()
     same = lambda a, b: truth[a] == truth[b]  # noqa: E731
     by_person: dict[str, int] = {}
     for r in known:
@@ -278,12 +319,21 @@ def place(directory: Path, thresholds: Thresholds, sweep: Sequence[float] = ()) 
         f"At the configured thresholds (upper {thresholds.upper}, lower {thresholds.lower}): {review_share:.2%} of "
         f"source records wait for review with no automatic link.",
         "",
-        "| step (DuckDB, this machine) | seconds |",
-        "| --- | --- |",
-        f"| FHIR Patient → linkage records ({len(known):,}) | {features_s:.1f} |",
-        f"| train (prior, u by random sampling, EM in 3 blocking passes) | {train_s:.1f} |",
-        f"| batch: deterministic + predict + decisions + clusters | {batch_s:.1f} |",
-        f"| linkage of the full place (features + train + batch) | {features_s + train_s + batch_s:.1f} |",
+        "Where the automatic links go wrong, by what the generator did to the records (at the configured thresholds):",
+        "",
+        *errors_by_mess(result.persons, truth, read_mess(directory)),
+        "",
+        f"Load average {load_before} before training, {load_after} after the batch; peak memory "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.1f} GiB.",
+        "",
+        "| step (DuckDB, this machine) | wall s | CPU s (all threads) |",
+        "| --- | --- | --- |",
+        f"| FHIR Patient → linkage records ({len(known):,}) | {features_s:.1f} | {features_cpu:.1f} |",
+        f"| train (prior, u by random sampling, EM in 3 blocking passes) | {train_s:.1f} | {train_cpu:.1f} |",
+        f"| batch: deterministic + predict + decisions + clusters | {batch_s:.1f} | {batch_cpu:.1f} |",
+        *(f"| … of which {step} | {seconds:.1f} | |" for step, seconds in result.seconds.items()),
+        f"| linkage of the full place (features + train + batch) | {features_s + train_s + batch_s:.1f} | "
+        f"{features_cpu + train_cpu + batch_cpu:.1f} |",
         "",
     ]
 
@@ -309,11 +359,20 @@ def store_latency(url: str, directory: Path, thresholds: Thresholds, queries: in
     from joinedup.store.engine import make_engine
     from joinedup.store.fhir_store import FhirStore
 
-    _, truth = read_place(directory)
+    records, truth = read_place(directory)
     store = FhirStore(make_engine(url))
     index = IndexStore(AccessGate(store))
-    if index.model() is None:
-        index.save_model(LinkageModel.load(model_path))
+    model = LinkageModel.load(model_path)
+    stored = index.model()
+    if stored is None or model_version(stored) != model_version(model):
+        index.save_model(model)
+    # The blocking table the batch run leaves behind, built here from the same Patients (read from the feeds
+    # rather than through the gate, which takes minutes) when the store's table is not this model's.
+    table = index.candidate_keys()
+    stamp = index.model_stamp()
+    if stamp is not None and table.tag() != stamp:
+        table.rebuild(records, stamp)
+    del records
     keys = {key.split("|", 1)[1]: key for key in truth}
     lines = store_incremental(index, ArrivalLinker(index, thresholds), truth, keys, queries)
     store.engine.dispose()
@@ -396,11 +455,12 @@ def store_incremental(
             linked += 1
             correct += truth.get(best.right) == truth[keys[pid]]
     placements: list[float] = []
+    run = int(time.time())  # new ids on every run: a copy placed by an earlier run would not be placed again
     for n, pid in enumerate(chosen[:100]):
         patient = index.read("Patient", pid)
         if patient is None:
             continue
-        patient["id"] = f"bench-arrival-{n}"
+        patient["id"] = f"bench-arrival-{run}-{n}"
         index.gate.update(index.ctx, "Patient", patient["id"], patient, None)
         started = time.perf_counter()
         linker.place(patient)

@@ -28,6 +28,10 @@ class Backend(Protocol):
         """(tables, aliases): one table, or one per source (for link-only) named by source."""
         ...
 
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of a query over the engine's tables (e.g. Splink's predictions) as tuples."""
+        ...
+
 
 def _sources(records: Sequence[LinkageRecord]) -> list[str]:
     return sorted({r.source for r in records})
@@ -54,6 +58,9 @@ class DuckDBBackend:
 
     def db_api(self) -> DatabaseAPISubClass:
         return DuckDBAPI(connection=self.connection)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql).fetchall()
 
     def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
         self._counter += 1
@@ -97,6 +104,9 @@ class SparkBackend:
             spark_session=self.spark, num_partitions_on_repartition=2, break_lineage_method="persist"
         )
         return api
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.spark.sql(sql).collect()]
 
     def input_tables(self, records: Sequence[LinkageRecord], split_by_source: bool) -> tuple[list[Any], list[str]]:
         schema = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)

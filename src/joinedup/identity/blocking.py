@@ -13,14 +13,14 @@ from .record import LinkageRecord
 BlockingKey = tuple[str, ...]
 
 # A pair is compared when it agrees on every column of at least one key. Each key is narrow enough that its
-# largest blocks stay small on a borough (576,186 records: about 21 million pairs in all, where a key on the two
+# largest blocks stay small on a borough (576,186 records: about 14 million pairs in all, where a key on the two
 # names' Metaphone codes alone made 39 million and one on the sorted names 30 million); see
 # docs/benchmarks-identity.md for the pairs each key makes and the true pairs only it finds.
 PREDICTION_KEYS: tuple[BlockingKey, ...] = (
     ("nhs_number",),
     ("birth_date",),  # moved, and a misspelt name
     ("postcode", "birth_year"),  # a date of birth mistyped or swapped, no NHS number
-    ("postcode", "family_metaphone"),  # a wrong year of birth at the same address
+    ("postcode", "family_metaphone", "given_metaphone"),  # a wrong year of birth at the same address
     ("family_metaphone", "given_metaphone", "birth_year"),  # moved and a mistyped date of birth
     ("name_key", "birth_year"),  # given and family names swapped
 )

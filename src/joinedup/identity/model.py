@@ -46,7 +46,7 @@ class ModelConfig:
     prior_recall: float = 0.7
     # Training (EM over every blocked pair) on a whole borough needs tens of GiB; past this many records the model
     # is trained on the records of a share of birth dates (so a person's records stay together), the prior rescaled.
-    max_training_records: int = 150_000
+    max_training_records: int = 100_000
 
     def field_comparisons(self) -> tuple[FieldComparison, ...]:
         return by_name(self.comparisons)
@@ -180,8 +180,13 @@ class LinkageModel:
         backend = backend or DuckDBBackend()
         settings = self.splink_settings(backend.name)
         linker = _linker(settings, records, backend, self.config.link_type)
-        rows = linker.inference.predict(threshold_match_probability=threshold).as_record_dict()
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
         comparisons = self.config.field_comparisons()
+        # Only the columns a decision needs: a borough has hundreds of thousands of pairs over the threshold, and
+        # Splink's rows (every compared value of both records) took longer to turn into Python than to score.
+        columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+        columns += [f"gamma_{c.name}" for c in comparisons]
+        rows = backend.fetch(f"SELECT {', '.join(columns)} FROM {predictions.physical_name}")
         return [_scored_pair(row, comparisons) for row in rows]
 
     # --- persistence ---------------------------------------------------------------------------------------
@@ -271,16 +276,11 @@ def _parameters_of(
     return tuple(result)
 
 
-def _scored_pair(row: dict[str, Any], comparisons: tuple[FieldComparison, ...]) -> ScoredPair:
-    levels = {c.name: gamma_to_index(int(row[f"gamma_{c.name}"]), len(c.levels)) for c in comparisons}
-    weight = float(row["match_weight"])
-    return ScoredPair(
-        left=str(row["unique_id_l"]),
-        right=str(row["unique_id_r"]),
-        match_weight=weight,
-        match_probability=float(row["match_probability"]),
-        levels=levels,
-    )
+def _scored_pair(row: Sequence[Any], comparisons: tuple[FieldComparison, ...]) -> ScoredPair:
+    """A prediction row: the two ids, match weight and probability, then each comparison's gamma in order."""
+    left, right, weight, probability, *gammas = row
+    levels = {c.name: gamma_to_index(int(g), len(c.levels)) for c, g in zip(comparisons, gammas, strict=True)}
+    return ScoredPair(str(left), str(right), float(weight), float(probability), levels)
 
 
 def gamma_to_index(gamma: int, level_count: int) -> int:
