@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy import select
 
 from joinedup.fhir.errors import Forbidden, Gone, NotFound
 from joinedup.fhir.search_request import SearchRequest
@@ -23,6 +24,7 @@ from joinedup.store.bundles import BundleProcessor, EntryResult
 from joinedup.store.context import SYSTEM, StoreContext, Visibility
 from joinedup.store.fhir_store import FhirStore, Outcome
 from joinedup.store.results import Found, HistoryPage, SearchPage, Version
+from joinedup.store.schema import export_jobs
 
 from .accounts.store import AccountStore
 from .accounts.tokens import TokenService
@@ -307,6 +309,18 @@ class AccessGate:
         kick-off audited (what was asked for; the files written are listed in the job's manifest)."""
         with self._audited(ctx, "export", [what], set()):
             return self._store_context(ctx)
+
+    def require_own_export(self, ctx: AccessContext, job_id: str) -> None:
+        """An export job's status, files and cancelling are for whoever started it: its files hold what *their*
+        visibility allowed, so anyone else (whatever their role) is answered 404, as for a job that does not exist.
+        The matrix found these open to any caller holding the job's URL."""
+        with self._audited(ctx, "export-status", [f"export-job/{job_id}"], set()):
+            with self.store.engine.connect() as conn:
+                owner = conn.execute(
+                    select(export_jobs.c.requested_by).where(export_jobs.c.job_id == job_id)
+                ).scalar_one_or_none()
+            if owner is None or owner != ctx.user:
+                raise NotFound(f"No export job '{job_id}'")
 
     # --- what the pages need besides reads -----------------------------------------------------------------
     def withholds(self, ctx: AccessContext, patient_id: str) -> bool:

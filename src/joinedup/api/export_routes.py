@@ -72,7 +72,7 @@ async def group_export(group_id: str, request: Request) -> Response:
 
 @router.get("/$export-status/{job_id}")
 async def export_status(job_id: str, request: Request) -> Response:
-    access_context(request)
+    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
     status = await run_in_threadpool(_jobs(request).status, job_id)
     if status.status == "in-progress":
         return Response(status_code=202, headers={"X-Progress": "in progress", "Retry-After": "1"})
@@ -90,13 +90,13 @@ async def export_status(job_id: str, request: Request) -> Response:
 
 @router.delete("/$export-status/{job_id}")
 async def cancel_export(job_id: str, request: Request) -> Response:
-    access_context(request)
+    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
     await run_in_threadpool(_jobs(request).cancel, job_id)
     return Response(status_code=202)
 
 
 @router.get("/$export-files/{job_id}/{name}")
 async def export_file(job_id: str, name: str, request: Request) -> Response:
-    access_context(request)
+    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
     path = await run_in_threadpool(_jobs(request).file_path, job_id, name)
     return FileResponse(path, media_type="application/fhir+ndjson")

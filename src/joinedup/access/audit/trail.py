@@ -244,3 +244,21 @@ class AuditTrail:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [AuditEntry.from_json(r.seq, r.entry) for r in conn.execute(query)]
+
+    def between(self, start: int, end: int, actions: Sequence[str] | None = None) -> list[AuditEntry]:
+        """Entries recorded in [start, end) (microseconds), oldest first: the IG console's period."""
+        query = (
+            select(audit_log.c.seq, audit_log.c.entry)
+            .where(audit_log.c.recorded >= start, audit_log.c.recorded < end)
+            .order_by(audit_log.c.seq)
+        )
+        if actions:
+            query = query.where(audit_log.c.action.in_(list(actions)))
+        with self.engine.connect() as conn:
+            return [AuditEntry.from_json(r.seq, r.entry) for r in conn.execute(query)]
+
+    def numbered(self, seqs: Sequence[int]) -> list[AuditEntry]:
+        """These entries (the evidence behind an IG finding), oldest first."""
+        query = select(audit_log.c.seq, audit_log.c.entry).where(audit_log.c.seq.in_(list(seqs)))
+        with self.engine.connect() as conn:
+            return [AuditEntry.from_json(r.seq, r.entry) for r in conn.execute(query.order_by(audit_log.c.seq))]

@@ -1,19 +1,24 @@
-"""Governance pages: a resident's 'who has looked at my record', the IG manager's break-glass reviews, and the
-break-glass form a professional sees when a record is not available to them."""
+"""Governance pages: a resident's 'who has looked at my record', the IG console (break-glass reviews, unusual
+access and the audit entries behind it, subject access requests), and the break-glass form a professional sees
+when a record is not available to them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
+import orjson
 from fastapi import APIRouter, Form
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from joinedup.access.audit.trail import AuditEntry
+from joinedup.access.audit.trail import AuditEntry, now_micros
+from joinedup.access.ig.subject_access import assemble
+from joinedup.access.ig.unusual import unusual_access
 from joinedup.access.roles import catalogue
-from joinedup.fhir.errors import FhirError
+from joinedup.fhir.errors import FhirError, InvalidRequest, NotFound
 
 from ..csrf import csrf_ok, csrf_token
 from ..session import require_user
@@ -33,6 +38,7 @@ PLAIN_ACTIONS = {
     "delete": "removed part of your record",
     "export": "exported records including yours",
     "break-glass": "opened your record in an emergency without a care relationship",
+    "subject-access": "gathered your record and this log for a subject access request",
 }
 
 
@@ -123,3 +129,93 @@ async def review_break_glass(
             request, "error.html", error.status, title="This review could not be saved", message=error.message
         )
     return see_other("/ig/break-glass")
+
+
+# --- the IG console: unusual access, the audit entries behind it, subject access requests -----------------------
+DAY_MICROS = 86_400_000_000
+MAX_DAYS = 366
+
+
+def _refused(request: Request, what: str) -> Response:
+    return render(request, "error.html", 403, title="You cannot see this page",
+                  message=f"{what} is for information governance managers.")  # fmt: skip
+
+
+def _may(request: Request, capability: str) -> bool:
+    return catalogue().get(require_user(request).role).may(capability)
+
+
+@router.get("/ig/unusual-access", include_in_schema=False)
+async def unusual_access_page(request: Request, days: str = "30") -> Response:
+    if not _may(request, "audit.review"):
+        return _refused(request, "Unusual access")
+    period = int(days) if days.isdigit() and 0 < int(days) <= MAX_DAYS else 30
+    end = now_micros()
+    entries = await run_in_threadpool(gate(request).audit.between, end - period * DAY_MICROS, end + 1)
+    findings = await run_in_threadpool(unusual_access, gate(request).store, entries)
+    sections = []
+    for rule, title, text in RULES:
+        rows = [
+            {"user": f.user, "role": _role_label(f.role), "summary": f.summary, "entries": len(f.seqs),
+             "evidence": "/ig/audit?" + urlencode([("seq", s) for s in f.seqs[:200]])}
+            for f in findings if f.rule == rule
+        ]  # fmt: skip
+        sections.append({"id": rule, "title": title, "rule": text, "rows": rows})
+    return render(request, "ig_unusual_access.html", sections=sections, days=period)
+
+
+RULES = (
+    ("same-surname-and-address", "Records of people who share the user's surname and address",
+     "The user's own surname and home address (from their staff record) match the person's."),
+    ("many-more-than-peers", "Many more records than their peers",
+     "More different people's records opened than the upper fence of their role: the third quartile plus three "
+     "times the interquartile range, among at least four users of the role."),
+)  # fmt: skip
+
+
+@router.get("/ig/audit", include_in_schema=False)
+async def audit_entries_page(request: Request) -> Response:
+    if not _may(request, "audit.review"):
+        return _refused(request, "The audit trail")
+    seqs = [int(v) for v in request.query_params.getlist("seq") if v.isdigit()][:500]
+    entries = await run_in_threadpool(gate(request).audit.numbered, seqs)
+    rows = [
+        {"seq": e.seq, "when": _when(e.recorded), "user": e.user, "role": _role_label(e.role),
+         "organisation": e.organisation or "", "action": e.action, "outcome": e.outcome,
+         "patients": ", ".join(f"Patient/{p}" for p in e.patients[:20]), "what": ", ".join(e.what[:5])}
+        for e in entries
+    ]  # fmt: skip
+    return render(request, "ig_audit_entries.html", rows=rows)
+
+
+@router.get("/ig/subject-access", include_in_schema=False)
+async def subject_access_form(request: Request) -> Response:
+    if not _may(request, "subject-access.assemble"):
+        return _refused(request, "Assembling subject access requests")
+    return render(request, "ig_subject_access.html", csrf=csrf_token(request), patient_id="", error=None)
+
+
+@router.post("/ig/subject-access", include_in_schema=False)
+async def subject_access_download(
+    request: Request, patient_id: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+) -> Response:
+    who = require_user(request)
+    if not csrf_ok(request, csrf):
+        return render(request, "error.html", 403, title="Your session expired", message="Go back and try again.")
+    if not catalogue().get(who.role).may("subject-access.assemble"):
+        return _refused(request, "Assembling subject access requests")
+    wanted = patient_id.strip()
+    try:
+        if not wanted:
+            raise InvalidRequest("Enter the person's record identifier", location="patient_id")
+        bundle = await run_in_threadpool(assemble, gate(request), who.access_context(request), wanted)
+    except FhirError as error:
+        message = "There is no record with this identifier" if isinstance(error, NotFound) else error.message
+        return render(request, "ig_subject_access.html", error.status, csrf=csrf_token(request),
+                      patient_id=wanted, error=message)  # fmt: skip
+    filename = f"subject-access-{''.join(c for c in wanted if c.isalnum() or c in '-.')[:64]}.json"
+    return Response(
+        orjson.dumps(bundle),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )

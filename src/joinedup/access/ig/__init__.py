@@ -1,0 +1,1 @@
+"""The information governance console's analyses: unusual access and subject access requests."""
