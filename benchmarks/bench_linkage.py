@@ -368,7 +368,7 @@ def store_latency(url: str, directory: Path, thresholds: Thresholds, queries: in
         index.save_model(model)
     # The blocking table the batch run leaves behind, built here from the same Patients (read from the feeds
     # rather than through the gate, which takes minutes) when the store's table is not this model's.
-    table = index.candidate_keys()
+    table = index.candidate_keys(model)
     stamp = index.model_stamp()
     if stamp is not None and table.tag() != stamp:
         table.rebuild(records, stamp)

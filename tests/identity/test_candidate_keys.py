@@ -52,7 +52,7 @@ def test_after_a_batch_run_arrivals_find_candidates_in_the_table(
 ) -> None:
     place = tiny_place(store, model, people)
     BatchLinker(place.index).run()
-    keys = place.index.candidate_keys()
+    keys = place.index.candidate_keys(model)
     assert keys.tag() == place.index.model_stamp()
 
     linker = ArrivalLinker(place.index)
@@ -72,7 +72,7 @@ def test_after_a_batch_run_arrivals_find_candidates_in_the_table(
 def test_a_table_from_another_model_is_not_used(store: FhirStore, model: LinkageModel, people: list[Person]) -> None:
     place = tiny_place(store, model, people)
     BatchLinker(place.index).run()
-    place.index.candidate_keys().rebuild([], "another model")
+    place.index.candidate_keys(model).rebuild([], "another model")
     linker = ArrivalLinker(place.index)
     nickname = next(p for p in people[1:] if p.nickname)
     arriving = sourced("voluntary", patient(nickname, "v-prob", given=nickname.nickname))

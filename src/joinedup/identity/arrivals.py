@@ -113,7 +113,7 @@ class ArrivalLinker:
     def _current_keys(self) -> CandidateKeys | None:
         if self._model is None:
             return None
-        keys = self.store.candidate_keys()
+        keys = self.store.candidate_keys(self._model[1])
         return keys if keys.tag() == self._model[3] else None
 
     def _searched_candidates(self, record: LinkageRecord, patient: Resource) -> list[LinkageRecord]:

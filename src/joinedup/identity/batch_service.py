@@ -117,7 +117,7 @@ class BatchLinker:
         clock = time.perf_counter()
         stamp = self.store.model_stamp()
         if stamp is not None:
-            self.store.candidate_keys().rebuild(records, stamp)
+            self.store.candidate_keys(model).rebuild(records, stamp)
         report.seconds["candidate keys"] = time.perf_counter() - clock
         report.persons = len(plan.persons)
         report.linked_records = sum(len(p.links) for p in plan.persons.values() if len(p.links) > 1)

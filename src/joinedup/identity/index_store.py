@@ -150,9 +150,9 @@ class IndexStore:
             return None
         return f"{stored.version_id}@{stored.last_updated}"
 
-    def candidate_keys(self) -> CandidateKeys:
-        """The index's own blocking table for this store (see `candidate_keys`)."""
-        return CandidateKeys(default_path(self.gate.store.engine.url))
+    def candidate_keys(self, model: LinkageModel) -> CandidateKeys:
+        """The index's own blocking table for this store, keyed as the model blocks (see `candidate_keys`)."""
+        return CandidateKeys(default_path(self.gate.store.engine.url), model.config.prediction_keys)
 
     def save_model(self, model: LinkageModel) -> None:
         data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)
