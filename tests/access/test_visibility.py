@@ -212,3 +212,22 @@ def test_scopes_limit_types_even_through_includes(gate: AccessGate) -> None:
     assert found and all(r.startswith("Observation/") for r in found)
     with pytest.raises(Forbidden):
         gate.search(scoped, parse_search("Patient", []))
+
+
+def test_care_home_staff_see_residents_while_they_live_there(gate: AccessGate) -> None:
+    """Residence is a placement episode managed by the home: its staff see the resident while it is open, and no
+    longer once it ends (the resident moved out), with no other change."""
+    home_staff = staff(place.CARE_HOME, "care-home-staff")
+    placement = {
+        "resourceType": "EpisodeOfCare", "id": "pat-3-placement", "status": "active",
+        "type": [{"text": "Residential care home placement"}], "patient": {"reference": "Patient/pat-3"},
+        "managingOrganization": {"reference": f"Organization/{place.CARE_HOME.id}"}, "period": {"start": "2025-06-01"},
+    }  # fmt: skip
+    assert ids(gate, home_staff, "Patient") == set()
+    put(gate, placement)
+    assert ids(gate, home_staff, "Patient") == {"Patient/pat-3"}
+    assert gate.read(home_staff, "Observation", "pat-3-acute-1").id == "pat-3-acute-1"
+    put(gate, {**placement, "status": "finished", "period": {"start": "2025-06-01", "end": "2025-11-01"}})
+    assert ids(gate, home_staff, "Patient") == set()
+    with pytest.raises(NotFound):
+        gate.read(home_staff, "Patient", "pat-3")

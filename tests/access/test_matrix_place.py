@@ -1,0 +1,378 @@
+"""The access matrix's place and its oracle: a handful of people built so that, for a user of every role in
+roles.json, each combination of (relationship or not) × (objection or not) × (sensitive or not) is one person and
+one resource, and a plain model of the published rules (decision 0300) saying who may see each resource.
+
+The oracle is written from the rules, not from the SQL: it knows by construction who is related to whom, who has
+objected, who wrote what and which labels each resource carries, and decides visibility in a few lines of Python.
+The matrix (test_matrix.py) asks the application and compares, cell by cell.
+
+This module holds no tests; it is named test_matrix_* only because that is the name this helper may have.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from typing import Any
+
+from joinedup.access.consent_codes import OBJECTS_TO_SHARING, objection
+from joinedup.access.labels import SENSITIVE_LABELS, label
+from joinedup.access.personal_types import PERSONAL_TYPES
+from joinedup.access.roles import catalogue
+from joinedup.fhir.source import SOURCE_TAG_SYSTEM, SOURCE_URI_PREFIX
+
+Resource = dict[str, Any]
+ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
+SNOMED = "http://snomed.info/sct"
+
+# The three Observations every person has: from another organisation, plain; from another organisation, sexual
+# health (granted to GPs and residents only); written by the GP practice, psychotherapy notes (granted to nobody
+# but system, so only the authoring practice sees it: the "own organisation" exemption).
+KINDS = {"plain": "1000001", "sensitive": "1000002", "own": "1000003"}
+SENSITIVE_CATEGORY = "sexual-health"
+OWN_CATEGORY = "psychotherapy-notes"
+
+ROLES = tuple(catalogue().roles)  # every role in roles.json: a new role joins the matrix on its own
+
+
+@dataclass(frozen=True)
+class Org:
+    code: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"mx-org-{self.code.lower()}"
+
+
+AUTHOR = Org("MXA01", "Matrix Acute Trust")  # writes most of everyone's record
+OTHER_PRACTICE = Org("MXP02", "Matrix Other Surgery")  # where the unrelated people are registered
+
+
+def role_org(role_name: str) -> Org:
+    return Org(f"MXR{ROLES.index(role_name):02d}", f"Matrix {role_name} organisation")
+
+
+GP_ORG = role_org("gp")  # registers the related people and writes their "own" Observation
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One person: related to every professional user or to none, objecting to sharing or not."""
+
+    related: bool
+    objected: bool
+
+    @property
+    def patient_id(self) -> str:
+        return f"mx-{'rel' if self.related else 'non'}-{'obj' if self.objected else 'ok'}"
+
+    @property
+    def family(self) -> str:
+        return {
+            (True, False): "Quillfeather",
+            (True, True): "Marrowdale",
+            (False, False): "Thistlecombe",
+            (False, True): "Brackenridge",
+        }[(self.related, self.objected)]
+
+    def observation_id(self, kind: str) -> str:
+        return f"{self.patient_id}-{kind}"
+
+    def marker(self, kind: str) -> str:
+        """Text that appears only in this Observation, so a page or a body can be searched for it."""
+        return f"Matrix finding {kind} {self.patient_id}"
+
+
+SUBJECTS = tuple(Subject(r, o) for r in (True, False) for o in (False, True))
+
+
+def subject(related: bool, objected: bool) -> Subject:
+    return next(s for s in SUBJECTS if s.related == related and s.objected == objected)
+
+
+@dataclass(frozen=True)
+class User:
+    role: str
+    user: str  # reference
+    organisation: str | None
+
+    @property
+    def resident_of(self) -> str | None:
+        return self.user.split("/", 1)[1] if self.user.startswith("Patient/") else None
+
+
+def user_for(role_name: str, cell_subject: Subject) -> User:
+    """The user of a cell. A resident "has a relationship" with their own record only: with a relationship they
+    are the cell's person, without one they are another person (the related, not objecting one)."""
+    if catalogue().get(role_name).may("own-record.read"):
+        own = cell_subject if cell_subject.related else subject(True, False)
+        return User(role_name, f"Patient/{own.patient_id}", None)
+    if role_name == "system":
+        return User(role_name, "Device/mx-system", None)
+    org = role_org(role_name)
+    return User(role_name, f"PractitionerRole/mx-role-{ROLES.index(role_name):02d}", f"Organization/{org.id}")
+
+
+def _meta(org: Org, *labels: dict[str, str]) -> Resource:
+    block: Resource = {
+        "source": f"{SOURCE_URI_PREFIX}{org.code.lower()}",
+        "tag": [{"system": SOURCE_TAG_SYSTEM, "code": org.code, "display": org.name}],
+    }
+    if labels:
+        block["security"] = list(labels)
+    return block
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One resource of the place and the facts the oracle decides from."""
+
+    resource: Resource
+    patient: str | None  # the person it concerns (None: directory)
+    author: str  # ODS code of the organisation that wrote it
+    categories: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        return f"{self.resource['resourceType']}/{self.resource['id']}"
+
+
+def _directory() -> Iterator[Entry]:
+    orgs = [AUTHOR, OTHER_PRACTICE, *(role_org(r) for r in ROLES)]
+    for org in orgs:
+        yield Entry(
+            {
+                "resourceType": "Organization",
+                "id": org.id,
+                "meta": _meta(AUTHOR),
+                "active": True,
+                "name": org.name,
+                "identifier": [{"system": ODS, "value": org.code}],
+            },
+            None,
+            AUTHOR.code,
+        )
+    for number, role_name in enumerate(ROLES):
+        yield Entry(
+            {
+                "resourceType": "Practitioner",
+                "id": f"mx-prac-{number:02d}",
+                "meta": _meta(AUTHOR),
+                "name": [{"family": f"Staffer{number:02d}", "given": ["Matrix"]}],
+            },
+            None,
+            AUTHOR.code,
+        )
+        yield Entry(
+            {
+                "resourceType": "PractitionerRole",
+                "id": f"mx-role-{number:02d}",
+                "meta": _meta(AUTHOR),
+                "active": True,
+                "practitioner": {"reference": f"Practitioner/mx-prac-{number:02d}"},
+                "organization": {"reference": f"Organization/{role_org(role_name).id}"},
+            },
+            None,
+            AUTHOR.code,
+        )
+
+
+def _relationships(who: Subject) -> Iterator[Entry]:
+    """One relationship per professional role's organisation, each of a different kind where the role suggests one
+    (registration is the Patient itself): so every kind of relationship is exercised by the matrix."""
+    pid = who.patient_id
+    ref = {"reference": f"Patient/{pid}"}
+    for number, role_name in enumerate(ROLES):
+        if role_name in ("gp", "system") or catalogue().get(role_name).may("own-record.read"):
+            continue
+        org = {"reference": f"Organization/{role_org(role_name).id}"}
+        user = {"reference": f"PractitionerRole/mx-role-{number:02d}"}
+        rid = f"{pid}-rel-{number:02d}"
+        resource: Resource
+        kind = number % 4
+        if role_name == "care-home-staff" or kind == 0:  # a care home placement is an open episode of the home
+            resource = {
+                "resourceType": "EpisodeOfCare",
+                "id": rid,
+                "status": "active",
+                "patient": ref,
+                "managingOrganization": org,
+                "period": {"start": "2025-01-01"},
+            }
+        elif kind == 1:
+            resource = {
+                "resourceType": "ServiceRequest",
+                "id": rid,
+                "status": "active",
+                "intent": "order",
+                "subject": ref,
+                "performer": [org],
+                "code": {"text": "Referral"},
+            }
+        elif kind == 2:
+            resource = {
+                "resourceType": "Task",
+                "id": rid,
+                "status": "requested",
+                "intent": "order",
+                "for": ref,
+                "owner": org,
+            }
+        else:
+            resource = {
+                "resourceType": "CareTeam",
+                "id": rid,
+                "status": "active",
+                "subject": ref,
+                "participant": [{"member": user}],
+            }
+        resource["meta"] = _meta(AUTHOR)
+        yield Entry(resource, pid, AUTHOR.code)
+
+
+def _person(who: Subject) -> Iterator[Entry]:
+    pid = who.patient_id
+    practice = GP_ORG if who.related else OTHER_PRACTICE
+    yield Entry(
+        {
+            "resourceType": "Patient",
+            "id": pid,
+            "meta": _meta(practice),
+            "name": [{"family": who.family, "given": ["Matrix"]}],
+            "gender": "unknown",
+            "birthDate": "1950-01-01",
+            "generalPractitioner": [{"reference": f"Organization/{practice.id}"}],
+            "managingOrganization": {"reference": f"Organization/{practice.id}"},
+        },
+        pid,
+        practice.code,
+    )
+    for kind, code in KINDS.items():
+        org, categories = AUTHOR, frozenset[str]()
+        if kind == "sensitive":
+            categories = frozenset({SENSITIVE_CATEGORY})
+        if kind == "own":
+            org, categories = practice, frozenset({OWN_CATEGORY})
+        yield Entry(
+            {
+                "resourceType": "Observation",
+                "id": who.observation_id(kind),
+                "meta": _meta(org, *(label(c) for c in sorted(categories))),
+                "status": "final",
+                "code": {"coding": [{"system": SNOMED, "code": code}], "text": who.marker(kind)},
+                "subject": {"reference": f"Patient/{pid}"},
+                "effectiveDateTime": "2025-03-01",
+                "valueString": who.marker(kind),
+            },
+            pid,
+            org.code,
+            categories,
+        )
+    yield Entry(
+        {
+            "resourceType": "Group",
+            "id": f"{pid}-group",
+            "meta": _meta(AUTHOR),
+            "type": "person",
+            "actual": True,
+            "member": [{"entity": {"reference": f"Patient/{pid}"}}],
+        },
+        pid,
+        AUTHOR.code,
+    )
+    if who.objected:
+        consent = objection(pid, OBJECTS_TO_SHARING, f"{pid}-objection")
+        consent["meta"] = _meta(practice)
+        yield Entry(consent, pid, practice.code)
+    if who.related:
+        yield from _relationships(who)
+
+
+@lru_cache(maxsize=1)
+def entries() -> tuple[Entry, ...]:
+    found = list(_directory())
+    for who in SUBJECTS:
+        found.extend(_person(who))
+    return tuple(found)
+
+
+def resources() -> list[Resource]:
+    return [copy.deepcopy(e.resource) for e in entries()]
+
+
+def copy_of(observation: Resource, new_id: str) -> Resource:
+    """A fresh resource with the same person, author and labels (writes in the matrix change copies, never the
+    place the reads are checked against)."""
+    made = {**observation, "id": new_id}
+    made["meta"] = {k: v for k, v in observation["meta"].items() if k in ("source", "tag", "security")}
+    return made
+
+
+# --- the oracle ------------------------------------------------------------------------------------------------
+def _related(user: User, patient: str) -> bool:
+    if user.resident_of is not None:
+        return patient == user.resident_of
+    return any(s.patient_id == patient and s.related for s in SUBJECTS)
+
+
+def _objected(patient: str) -> bool:
+    return any(s.patient_id == patient and s.objected for s in SUBJECTS)
+
+
+def _own_code(user: User) -> str | None:
+    if user.organisation is None:
+        return None
+    return next((role_org(r).code for r in ROLES if f"Organization/{role_org(r).id}" == user.organisation), None)
+
+
+def visible(user: User, entry: Entry) -> bool:
+    """The published rules (decision 0300, policy.py's docstring) in plain Python."""
+    held = catalogue().get(user.role)
+    if held.may("record.read.unrestricted"):
+        return True
+    if entry.patient is None or entry.resource["resourceType"] not in PERSONAL_TYPES:
+        return True  # directory data: any signed-in role
+    if held.may("own-record.read"):
+        return entry.patient == user.resident_of and entry.categories <= held.sensitive
+    if not held.may("record.read.clinical"):
+        return False
+    own = entry.author == _own_code(user)
+    return (
+        _related(user, entry.patient)
+        and (own or not _objected(entry.patient))
+        and (own or entry.categories <= held.sensitive)
+    )
+
+
+def visible_keys(user: User, resource_type: str | None = None, patient: str | None = None) -> set[str]:
+    return set(_visible_keys(user, resource_type, patient))
+
+
+@cache
+def _visible_keys(user: User, resource_type: str | None, patient: str | None) -> frozenset[str]:
+    return frozenset(
+        {
+            e.key
+            for e in entries()
+            if visible(user, e)
+            and (resource_type is None or e.resource["resourceType"] == resource_type)
+            and (patient is None or e.patient == patient)
+        }
+    )
+
+
+@cache
+def entry_of(key: str) -> Entry:
+    return next(e for e in entries() if e.key == key)
+
+
+def may_write(role_name: str, resource_type: str) -> bool:
+    """policy.may_write, for the personal types the matrix writes (Observation)."""
+    held = catalogue().get(role_name)
+    return held.may("record.write.clinical") or held.may("record.write.social-care")
+
+
+assert set(SENSITIVE_LABELS) >= {SENSITIVE_CATEGORY, OWN_CATEGORY}
