@@ -260,6 +260,7 @@ class Check:
     def done(self, route: tuple[str, str]) -> None:
         assert self.cells > 0, f"{route} ran no cells"
         CELL_COUNTS[route] = CELL_COUNTS.get(route, 0) + self.cells
+        print(f"\naccess matrix: {self.cells} cells for {route[0]} {route[1]}")  # the size, for the closing note
         assert not self.problems, f"{route}: {len(self.problems)} of {self.cells} cells wrong:\n" + "\n".join(
             self.problems[:40]
         )

@@ -18,7 +18,7 @@ from joinedup.access.audit.trail import AuditEntry, now_micros
 from joinedup.access.ig.subject_access import assemble
 from joinedup.access.ig.unusual import unusual_access
 from joinedup.access.roles import catalogue
-from joinedup.fhir.errors import FhirError, InvalidRequest, NotFound
+from joinedup.fhir.errors import FhirError, Forbidden, InvalidRequest, NotFound
 
 from ..csrf import csrf_ok, csrf_token
 from ..session import require_user
@@ -202,13 +202,14 @@ async def subject_access_download(
     who = require_user(request)
     if not csrf_ok(request, csrf):
         return render(request, "error.html", 403, title="Your session expired", message="Go back and try again.")
-    if not catalogue().get(who.role).may("subject-access.assemble"):
-        return _refused(request, "Assembling subject access requests")
     wanted = patient_id.strip()
     try:
-        if not wanted:
+        if not wanted and catalogue().get(who.role).may("subject-access.assemble"):
             raise InvalidRequest("Enter the person's record identifier", location="patient_id")
+        # the role is checked inside, so that a refused attempt is audited against the person too
         bundle = await run_in_threadpool(assemble, gate(request), who.access_context(request), wanted)
+    except Forbidden:
+        return _refused(request, "Assembling subject access requests")
     except FhirError as error:
         message = "There is no record with this identifier" if isinstance(error, NotFound) else error.message
         return render(request, "ig_subject_access.html", error.status, csrf=csrf_token(request),
