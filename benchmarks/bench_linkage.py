@@ -352,8 +352,9 @@ def relink(records: Sequence[LinkageRecord], result: BatchResult, thresholds: Th
 
 
 def store_latency(url: str, directory: Path, thresholds: Thresholds, queries: int, model_path: Path) -> list[str]:
-    """Only the incremental figures on a loaded store (no batch run): the model from `model_path` is saved into
-    the store when it holds none (the weights change the decisions, hardly the time a decision takes)."""
+    """Only the incremental figures on a loaded store (no batch run): the model from `model_path` (trained on the
+    place's records and saved there when the file does not exist) is saved into the store when it is not the
+    store's, as the batch run would."""
     from joinedup.access.gate import AccessGate
     from joinedup.identity.arrivals import ArrivalLinker
     from joinedup.store.engine import make_engine
@@ -362,6 +363,8 @@ def store_latency(url: str, directory: Path, thresholds: Thresholds, queries: in
     records, truth = read_place(directory)
     store = FhirStore(make_engine(url))
     index = IndexStore(AccessGate(store))
+    if not model_path.exists():
+        LinkageModel.train(records).save(model_path)
     model = LinkageModel.load(model_path)
     stored = index.model()
     if stored is None or model_version(stored) != model_version(model):
@@ -498,7 +501,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-febrl", action="store_true", help="only the generated place")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-memory linkage of --place")
     parser.add_argument("--store-url", help="a database holding --place's Patients: the batch and incremental wiring")
-    parser.add_argument("--latency-model", type=Path, help="with --store-url: only incremental latency, this model")
+    parser.add_argument(
+        "--latency-model",
+        type=Path,
+        help="with --store-url: only incremental latency, this model (trained, saved here if absent)",
+    )
     args = parser.parse_args(argv)
     thresholds = Thresholds(upper=args.upper, lower=args.lower)
     lines = ["# Person index linkage benchmark", "", f"Machine: {describe()}", ""]

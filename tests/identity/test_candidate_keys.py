@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from rich.console import Console
 
 from joinedup.identity.arrivals import ArrivalLinker
 from joinedup.identity.batch_service import BatchLinker
 from joinedup.identity.candidate_keys import CandidateKeys, default_path
+from joinedup.identity.command import link_after_load
 from joinedup.identity.decisions import Method, Outcome
 from joinedup.identity.features import patient_to_record
 from joinedup.identity.index_store import linkage_record
 from joinedup.identity.model import LinkageModel
+from joinedup.settings import Settings
 from joinedup.store.fhir_store import FhirStore
 
 from .people import Person, patient
@@ -80,3 +85,17 @@ def test_a_table_from_another_model_is_not_used(store: FhirStore, model: Linkage
     assert linker.scorer() is not None
     # The store's searches still find the candidates the empty table does not know.
     assert {c.patient_id for c in linker.candidates(linkage_record(arriving), arriving)} >= {"g-prob", "c-prob"}
+
+
+def test_a_load_after_the_batch_places_the_new_records(
+    store: FhirStore, settings: Settings, model: LinkageModel, people: list[Person]
+) -> None:
+    """`joinedup load` ends by placing what it brought (the path whose stored-model check once failed)."""
+    place = tiny_place(store, model, people)
+    BatchLinker(place.index).run()
+    nickname = next(p for p in people[1:] if p.nickname)
+    place.put("voluntary", patient(nickname, "v-loaded", given=nickname.nickname))
+    output = io.StringIO()
+    link_after_load(settings, Console(file=output))
+    assert "placed 1 newly loaded records" in output.getvalue()
+    assert place.person_of("v-loaded").id == place.person_of("g-prob").id
