@@ -22,7 +22,24 @@ def run(*args: str, database: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run([JOINEDUP, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-@pytest.mark.parametrize("command", [[], ["load"], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["synth"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["load"],
+        ["serve"],
+        ["demo"],
+        ["db"],
+        ["db", "upgrade"],
+        ["synth"],
+        ["accounts"],
+        ["accounts", "create"],
+        ["accounts", "disable"],
+        ["accounts", "set-role"],
+        ["clients"],
+        ["clients", "register"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr

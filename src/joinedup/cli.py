@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from joinedup.access.accounts.cli import accounts_app, clients_app
 from joinedup.access.audit.cli import audit_app
 from joinedup.identity.command import identity_app, link_after_load
 from joinedup.settings import Settings
@@ -22,6 +23,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(clients_app, name="clients")
 app.add_typer(identity_app, name="identity")
 console = Console(stderr=True)
 
