@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import Connection, and_, select, tuple_
+from sqlalchemy import Connection, and_, select
 
 from joinedup.fhir import dates
 from joinedup.fhir.errors import FhirError, InvalidRequest, NotFound, PreconditionFailed, UnprocessableEntity
@@ -226,15 +226,24 @@ class BundleProcessor:
         if not wanted:
             return
         keys = list(wanted)
+        # One query per type with `id IN (...)`: SQLite answers a row-value IN (type, id) with a scan of every
+        # resource (about 90 ms a query on a borough-sized store), the type-and-id pair with its unique index.
+        ids_by_type: dict[str, list[str]] = {}
+        for resource_type, resource_id in keys:
+            ids_by_type.setdefault(resource_type, []).append(resource_id)
         present: set[tuple[str, str]] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = conn.execute(
-                select(resources.c.resource_type, resources.c.id).where(
-                    and_(tuple_(resources.c.resource_type, resources.c.id).in_(chunk), resources.c.deleted.is_(False))
-                )
-            ).all()
-            present.update((r.resource_type, r.id) for r in rows)
+        for resource_type, ids in ids_by_type.items():
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(resources.c.id).where(
+                        and_(
+                            resources.c.resource_type == resource_type,
+                            resources.c.id.in_(ids[start : start + 500]),
+                            resources.c.deleted.is_(False),
+                        )
+                    )
+                ).all()
+                present.update((resource_type, r.id) for r in rows)
         for key in keys:
             if key not in present:
                 raise UnprocessableEntity(
