@@ -90,7 +90,8 @@ class _PersonWriter:
         if life.social_care:
             owner = self.records.open("socialcare", person, true, practice.code, 0, ethnic)
             nursing = home >= 0 and self.borough.care_homes[home].nursing
-            social_care_record(owner, life, nursing, self.end_day, self.write)
+            home_code = self.borough.care_homes[home].code if home >= 0 and not death else None
+            social_care_record(owner, life, nursing, self.end_day, self.write, home_code)
         if life.voluntary:
             voluntary_record(
                 self.records.open("voluntary", person, true, practice.code, 0, None),

@@ -64,7 +64,10 @@ def _single(owner: SourcePerson, episode: Episode, kind: Resource, write: Write)
     return str(visit["id"])
 
 
-def social_care_record(owner: SourcePerson, life: Life, nursing_home: bool, end_day: int, write: Write) -> None:
+def social_care_record(
+    owner: SourcePerson, life: Life, nursing_home: bool, end_day: int, write: Write, home_code: str | None = None
+) -> None:
+    """`home_code`: the care home the person lives in now, if any (the performer of an open placement)."""
     services = table("services")
     for episode in life.social_care:
         key = SOCIAL_KIND[episode.kind]
@@ -142,6 +145,25 @@ def social_care_record(owner: SourcePerson, life: Life, nursing_home: bool, end_
                         "code": "h/wk",
                     },
                     performer=[ref("HealthcareService", service_id("socialcare", "home-care"))],
+                    supportingInfo=[ref("EpisodeOfCare", episode_id)],
+                ),
+            )
+        if episode.kind == "care_home_placement" and home_code is not None and not episode.end:
+            # The council commissions the placement; the home is its performer. An open placement is how the home's
+            # staff come to have a legitimate relationship with their residents (access/relationships.py), and it
+            # ends with the placement.
+            write(
+                "socialcare",
+                resource(
+                    "ServiceRequest",
+                    owner.new_id("sr"),
+                    owner,
+                    status="active",
+                    intent="order",
+                    code=kind,
+                    subject=owner.subject(),
+                    authoredOn=day(episode.start),
+                    performer=[org_ref(home_code)],
                     supportingInfo=[ref("EpisodeOfCare", episode_id)],
                 ),
             )

@@ -99,16 +99,25 @@ def _care_home(gate: AccessGate) -> list[SignedIn]:
     locations, included = _search(
         gate,
         "Location",
-        [("type", ",".join(CARE_HOME_LOCATION_TYPES)), ("_count", "1"), ("_include", "Location:organization")],
+        [("type", ",".join(CARE_HOME_LOCATION_TYPES)), ("_count", "200"), ("_include", "Location:organization")],
     )
     if not locations:
         return []
-    organisation = reference_key(locations[0].get("managingOrganization"))
-    name = str(included.get(organisation or "", {}).get("name", locations[0].get("name", "Care home")))
+    homes = {reference_key(loc.get("managingOrganization")): loc for loc in locations}
+    # A home with someone living there now (an open placement it performs), so the demo shows residents.
+    placed, _ = _search(
+        gate,
+        "ServiceRequest",
+        [("status", "active"), ("performer", ",".join(h for h in homes if h)), ("_count", "1")],
+    )
+    performers = [reference_key(p) for r in placed for p in r.get("performer") or []]
+    organisation = next((h for h in performers if h in homes), reference_key(locations[0].get("managingOrganization")))
+    location = homes.get(organisation, locations[0])
+    name = str(included.get(organisation or "", {}).get("name", location.get("name", "Care home")))
     return [
         SignedIn(
             "care-home-staff",
-            f"Location/{locations[0]['id']}",
+            f"Location/{location['id']}",
             "Care home staff (demo)",
             "care-home-staff",
             ROLE_LABELS["care-home-staff"],
