@@ -87,12 +87,19 @@ def test_break_glass_from_the_record_page_shows_in_the_residents_log_and_the_ig_
     token = _csrf(refused.text)
     too_short = web.post("/record/pat-0/break-glass", data={"reason": "urgent", "csrf": token})
     assert too_short.status_code == 400
+    before = dict(web.cookies)
     opened = web.post(
         "/record/pat-0/break-glass", data={"reason": "Collapsed in the surgery waiting room", "csrf": token},
         follow_redirects=False,
     )  # fmt: skip
     assert opened.status_code == 303
     assert web.get("/record/pat-0").status_code == 200
+    after = dict(web.cookies)
+    web.cookies.clear()
+    web.cookies.update(before)  # the session from before the privilege change is worth nothing now
+    assert web.get("/record/pat-0", follow_redirects=False).status_code in (303, 401)
+    web.cookies.clear()
+    web.cookies.update(after)
     web.post("/sign-out")
     sign_in_as(web, "ig-manager")
     console = web.get("/ig/break-glass")

@@ -21,7 +21,7 @@ from joinedup.access.roles import catalogue
 from joinedup.fhir.errors import FhirError, Forbidden, InvalidRequest, NotFound
 
 from ..csrf import csrf_ok, csrf_token
-from ..session import require_user
+from ..session import renew, require_user
 from ..templating import render
 from .common import gate, see_other
 
@@ -93,6 +93,7 @@ async def open_with_break_glass(
     except FhirError as error:
         return render(request, "break_glass.html", error.status, patient_id=patient_id, error=error.message,
                       csrf=csrf_token(request), hours=_hours(request))  # fmt: skip
+    renew(request)  # a privilege change: the session identifier seen before it is worth nothing after
     return see_other(f"/record/{patient_id}")
 
 
