@@ -25,6 +25,7 @@ import orjson
 
 from joinedup.identity import deterministic
 from joinedup.identity.batch import BatchResult, link_batch
+from joinedup.identity.blocking import prediction_keys_for
 from joinedup.identity.clusters import assign_person_ids, connected_components, new_person_id
 from joinedup.identity.decisions import Outcome, Thresholds
 from joinedup.identity.features import patient_to_record
@@ -94,7 +95,9 @@ def febrl(thresholds: Thresholds, index_size: int, queries: int) -> list[str]:
     records = load_febrl()
     features_s = time.perf_counter() - started
     same = lambda a, b: febrl_truth(a) == febrl_truth(b)  # noqa: E731
-    config = ModelConfig(comparisons=FEBRL_COMPARISONS, link_type="link_only")
+    config = ModelConfig(
+        comparisons=FEBRL_COMPARISONS, link_type="link_only", prediction_keys=prediction_keys_for(len(records))
+    )
 
     started = time.perf_counter()
     model = LinkageModel.train(records, config=config)
@@ -183,7 +186,7 @@ def incremental(
     arriving = [r for r in records if r.source == "B"][:queries]
     started = time.perf_counter()
     padding = _padding(indexed, max(0, index_size - len(indexed)))
-    index = BlockingIndex()
+    index = BlockingIndex(model.config.prediction_keys)
     index.add_all((r, new_person_id([r.key])) for r in [*indexed, *padding])
     build_s = time.perf_counter() - started
     matcher = IncrementalMatcher(ScoringModel(model), index, thresholds)
@@ -441,6 +444,7 @@ def store_incremental(
     scored in Python), on stored records decided again as if new; then full placements (with the write) of copies
     under new ids."""
     loaded = linker.scorer()
+    load_before = _load_average()
     rng = random.Random(3)
     chosen = rng.sample(sorted(keys), min(queries, len(keys)))
     latencies: list[float] = []
@@ -452,7 +456,8 @@ def store_incremental(
         started = time.perf_counter()
         _, decision = linker.decide(patient, loaded[1])
         latencies.append((time.perf_counter() - started) * 1000)
-        others = [c for c in decision.candidates if c.right != keys[pid]]
+        # Copies placed by earlier runs of this benchmark (not in the truth) are left out of the count.
+        others = [c for c in decision.candidates if c.right != keys[pid] and c.right in truth]
         best = next((c for c in others if c.outcome is Outcome.LINK), None)
         if best is not None:
             linked += 1
@@ -476,6 +481,8 @@ def store_incremental(
 
     return [
         f"### Incremental through the store: one arriving record against {len(keys):,} stored records",
+        "",
+        f"Load average {load_before} before, {_load_average()} after.",
         "",
         "| what | records | p50 ms | p95 ms | max ms |",
         "| --- | --- | --- | --- | --- |",

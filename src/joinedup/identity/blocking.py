@@ -25,6 +25,25 @@ PREDICTION_KEYS: tuple[BlockingKey, ...] = (
     ("name_key", "birth_year"),  # given and family names swapped
 )
 
+# A small place can afford wide keys, and needs them where no NHS number carries the match (FEBRL 4: typos in
+# dates, postcodes and names at once). Their pairs grow with the square of a block, so past this many records
+# (a borough has 576,186) only the narrow keys are used; the keys chosen are saved with the model.
+WIDE_BLOCKING_LIMIT = 100_000
+WIDE_PREDICTION_KEYS: tuple[BlockingKey, ...] = (
+    *PREDICTION_KEYS,
+    ("family_metaphone", "given_metaphone"),
+    ("name_key",),
+    ("postcode", "family_metaphone"),
+    ("postcode", "given_metaphone"),
+    ("postcode", "address_key"),
+)
+
+
+def prediction_keys_for(record_count: int) -> tuple[BlockingKey, ...]:
+    """The blocking keys for a place of this many records."""
+    return WIDE_PREDICTION_KEYS if record_count <= WIDE_BLOCKING_LIMIT else PREDICTION_KEYS
+
+
 # EM runs once per key; each leaves its own columns untrained, so together they train every comparison. Keys
 # stay narrow for the same reason as above: EM's cost is the pairs it scores.
 TRAINING_KEYS: tuple[BlockingKey, ...] = (

@@ -140,8 +140,9 @@ class LinkageModel:
     def train(
         cls, records: Sequence[LinkageRecord], backend: Backend | None = None, config: ModelConfig | None = None
     ) -> LinkageModel:
-        """Estimate the prior, u by random sampling and m by EM on these records (the place's own data)."""
-        config = config or ModelConfig()
+        """Estimate the prior, u by random sampling and m by EM on these records (the place's own data). Without a
+        config, the blocking keys are chosen by the place's size (`blocking.prediction_keys_for`)."""
+        config = config or ModelConfig(prediction_keys=blocking.prediction_keys_for(len(records)))
         backend = backend or DuckDBBackend()
         everyone = len(records)
         records = training_sample(records, config.max_training_records)
