@@ -106,3 +106,16 @@ def test_the_extract_survives_reopening_the_database(small_place: Path, tmp_path
 def test_an_incremental_refresh_needs_a_folder_of_ndjson() -> None:
     with pytest.raises(ValueError, match="ndjson"):
         refresh(duckdb.connect(), INDEX, incremental=True)
+
+
+def test_views_that_changed_since_the_extract_read_every_file_again(small_place: Path, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "population.duckdb"))
+    first = refresh(con, INDEX, source=NdjsonSource(small_place / "feeds"), incremental=True)
+    before = _tables(con)
+    con.execute("UPDATE extract_file SET signature = 'written by older views' WHERE resource_type = 'Encounter'")
+    again = refresh(con, INDEX, source=NdjsonSource(small_place / "feeds"), incremental=True)
+    assert first.extract is not None and again.extract is not None
+    encounter_files = len(list((small_place / "feeds").glob("*/Encounter.ndjson")))
+    assert again.extract.files_read == again.extract.files_dropped == encounter_files
+    assert _tables(con) == before
+    con.close()

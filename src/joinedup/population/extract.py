@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS extract_file (
     signature VARCHAR)
 """
 FILE_COLUMN = "extract_file_no"
+# Raised whenever how a file is read changes in a way the views' SQL does not show (loading.ndjson_relation):
+# every extracted file is then read again.
+EXTRACT_FORMAT = "1"
 
 
 @dataclass
@@ -71,7 +74,7 @@ def refresh_views(
 def _refresh_group(
     con: duckdb.DuckDBPyConnection, source: NdjsonSource, group: ViewGroup, report: ExtractReport
 ) -> None:
-    signature = group.signature()
+    signature = f"{EXTRACT_FORMAT}:{group.signature()}"
     stored = {
         str(path): _Stored(int(no), int(size), int(mtime), str(sig))
         for no, path, size, mtime, sig in con.execute(
