@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -152,10 +153,17 @@ def population(
     ndjson: Annotated[Path | None, typer.Option(help="Read bulk ndjson from this folder instead of the store")] = None,
     index_date: Annotated[str, typer.Option(help="Index date (YYYY-MM-DD) the scores and risk are for")] = "2024-12-31",
     truth: Annotated[Path | None, typer.Option(help="A synthetic place's truth/ folder, to measure the model")] = None,
+    history_quarters: Annotated[
+        int, typer.Option(min=0, max=40, help="Also score the N quarter ends before the index date (trends)")
+    ] = 0,
 ) -> None:
     """Population health: views, scores, risk model, segments and case-finding lists into a DuckDB file."""
     from joinedup.population.command import run_refresh
 
     if action != "refresh":
         fail(f"unknown action {action!r}: use refresh")
-    run_refresh(Settings(), out, ndjson, index_date, truth, console)
+    try:
+        date.fromisoformat(index_date)
+    except ValueError:
+        fail(f"index date {index_date!r} is not a date (YYYY-MM-DD)")
+    run_refresh(Settings(), out, ndjson, index_date, truth, console, history_quarters)

@@ -58,6 +58,11 @@ def build_demo(settings: Settings, people: int, console: Console) -> None:
     from joinedup.identity.command import describe, run_batch
 
     console.print(describe(run_batch(settings, console)))  # the person index: one Person per resident
+    from joinedup.population.command import run_refresh
+
+    index_date = str(json.loads((place_dir / "manifest.json").read_text())["config"]["index_date"])
+    # Population health for the analysts' pages, with a year of quarterly snapshots behind it for the trends.
+    run_refresh(settings, settings.population_db, place_dir / "feeds", index_date, None, console, history_quarters=4)
     print_demo_accounts(settings, console)
 
 

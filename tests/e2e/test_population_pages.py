@@ -35,7 +35,7 @@ def population_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e-population")
     con = duckdb.connect(str(folder / "population.duckdb"))
     load_resources(con, population_place())
-    refresh(con, date(2024, 12, 31))
+    refresh(con, date(2024, 12, 31), history=[date(2024, 9, 30)])
     con.close()
     url = f"sqlite:///{folder / 'place.sqlite3'}"
     upgrade(url)
@@ -69,6 +69,16 @@ def test_an_mdg_coordinator_reads_the_population_pages(page: Page, population_ur
     page.get_by_role("link", name="By neighbourhood").click()
     expect(page.get_by_role("heading", name="Levels of need by neighbourhood")).to_be_visible()
     check_accessibility(page, "population-02-shares")
+
+    page.get_by_role("link", name="Trends").click()
+    expect(page.get_by_role("heading", name="Trends over time: Whole place")).to_be_visible()
+    expect(
+        page.get_by_role("table", name="Adults in each level and their mean predicted risk, by refresh date")
+    ).to_be_visible()
+    page.get_by_label("Show").select_option("neighbourhood")
+    page.get_by_role("button", name="Show trends").click()
+    expect(page.get_by_role("heading", name="Trends over time: ZS1")).to_be_visible()
+    check_accessibility(page, "population-02b-trends")
 
     page.get_by_role("link", name="Case finding").click()
     expect(page.get_by_role("table", name="Case-finding list for ZS1")).to_be_visible()

@@ -20,6 +20,7 @@ from joinedup.app import create_app
 from joinedup.population.case_finding import CSV_COLUMNS
 from joinedup.population.refresh import refresh
 from joinedup.population.sof.duckdb_runner import load_resources
+from joinedup.population.trends import quarter_ends_before, record_snapshot
 from joinedup.settings import Settings
 from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
@@ -36,7 +37,7 @@ def population_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("population") / "population.duckdb"
     con = duckdb.connect(str(path))
     load_resources(con, place())
-    refresh(con, date(2024, 12, 31))
+    refresh(con, date(2024, 12, 31), history=quarter_ends_before(date(2024, 12, 31), 2))
     con.close()
     return path
 
@@ -94,6 +95,32 @@ def test_an_analyst_sees_the_charts_each_with_a_table(pages: TestClient) -> None
     # Three adults in all: every count is suppressed, and no share is worked out from one.
     assert "&lt;8" in by_neighbourhood and "%)" not in by_neighbourhood
     assert "&lt;8" in page and "counts of 1 to 7 are shown as &lt;8" in page
+
+
+def test_trends_show_each_refreshed_date_with_its_table(pages: TestClient, population_db: Path) -> None:
+    assert quarter_ends_before(date(2024, 12, 31), 2) == [date(2024, 6, 30), date(2024, 9, 30)]
+    assert quarter_ends_before(date(2025, 2, 14), 1) == [date(2024, 12, 31)]
+    _sign_in_as_analyst(pages)
+    trend = pages.get("/population/trends")
+    assert trend.status_code == 200
+    page = trend.text
+    assert page.count('class="population-chart"') == 2  # levels over time, and mean risk over time
+    for when in ("30 June 2024", "30 September 2024", "31 December 2024"):
+        assert f'<th scope="row">{when}</th>' in page
+    assert "&lt;8" in page and "not shown (fewer than 8 adults)" in page  # three adults: all suppressed
+    by_neighbourhood = pages.get("/population/trends?by=neighbourhood&group=ZS1")
+    assert by_neighbourhood.status_code == 200 and "Trends over time: ZS1" in by_neighbourhood.text
+    unknown = pages.get("/population/trends?by=practice&group=nowhere")  # falls back to the first practice
+    assert unknown.status_code == 200
+    con = duckdb.connect(str(population_db))
+    try:
+        before = con.execute("SELECT count(*), sum(people) FROM trend_snapshot").fetchone()
+        record_snapshot(con)  # refreshing the same date again replaces its snapshot, never duplicates it
+        assert con.execute("SELECT count(*), sum(people) FROM trend_snapshot").fetchone() == before
+        dates = {r[0] for r in con.execute("SELECT DISTINCT index_date FROM trend_snapshot").fetchall()}
+        assert dates == {date(2024, 6, 30), date(2024, 9, 30), date(2024, 12, 31)}
+    finally:
+        con.close()
 
 
 def test_the_case_finding_list_shows_pseudonymised_keys_only(pages: TestClient, population_db: Path) -> None:

@@ -13,16 +13,25 @@ from joinedup.settings import Settings
 
 from .loading import NdjsonSource, ResourceSource, load_store
 from .refresh import STEPS, refresh
+from .trends import quarter_ends_before
 
 
 def run_refresh(
-    settings: Settings, out: Path, ndjson: Path | None, index_date: str, truth: Path | None, console: Console
+    settings: Settings,
+    out: Path,
+    ndjson: Path | None,
+    index_date: str,
+    truth: Path | None,
+    console: Console,
+    history_quarters: int = 0,
 ) -> None:
+    when = date.fromisoformat(index_date)
+    history = quarter_ends_before(when, history_quarters)
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(out))
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("Loading resources", total=len(STEPS) + 1)
+        task = progress.add_task("Loading resources", total=len(STEPS) + 1 + len(history))
         source: ResourceSource | None = None
         if ndjson is not None:
             source = NdjsonSource(ndjson)  # read in place by the views: no load step
@@ -38,7 +47,7 @@ def run_refresh(
             progress.update(task, advance=1, description=f"Refreshing: {name}")
 
         # Bulk Data folders are read incrementally: the views stay in `out`, and only changed files are re-read.
-        report = refresh(con, date.fromisoformat(index_date), truth, step, source, incremental=ndjson is not None)
+        report = refresh(con, when, truth, step, source, incremental=ndjson is not None, history=history)
     con.close()
     model = report.model
     rows = sum(report.view_rows.values())

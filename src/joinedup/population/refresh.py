@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +19,7 @@ from .loading import NdjsonSource, ResourceSource
 from .persons import build_persons
 from .risk_model import ModelReport, compare_with_truth, train_and_score
 from .segments import build_segments
+from .trends import record_snapshot
 from .views_catalogue import VIEW_NAMES, build_views
 
 # The refresh's ceiling on DuckDB's memory (it spills to disk beyond it): the machine's RAM is shared.
@@ -48,12 +49,16 @@ def refresh(
     progress: Callable[[str], None] | None = None,
     source: ResourceSource | None = None,
     incremental: bool = False,
+    history: Sequence[date] = (),
 ) -> RefreshReport:
     """Everything from `source` (default: the `resources` table in con). The model trains a year before
     index_date.
 
     With incremental (ndjson sources only), the views are kept in con between refreshes and only the files that
     changed since the last one are read again (extract.py); everything after the views is computed in full.
+
+    `history`: earlier index dates to score and segment as well, for the trends (trends.py): each keeps only its
+    aggregate snapshot; the tables left behind are index_date's.
     """
     step = progress or (lambda _: None)
     seconds: dict[str, float] = {}
@@ -72,6 +77,15 @@ def refresh(
     build_persons(con)
     step("persons")
     load_code_sets(con)
+    if history:
+        for earlier in sorted(d for d in history if d < index_date):
+            build_features(con, [train_date_for(earlier), earlier])
+            train_and_score(con, train_date_for(earlier), earlier)
+            build_segments(con)
+            record_snapshot(con)
+            step(f"history {earlier.isoformat()}")
+        seconds["history"] = time.perf_counter() - mark
+        mark = time.perf_counter()
     train_date = train_date_for(index_date)
     build_features(con, [train_date, index_date])
     step("scores")
@@ -87,6 +101,7 @@ def refresh(
     step("segments")
     build_case_finding(con)
     step("case finding")
+    record_snapshot(con)
     seconds["segments and lists"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
     report = RefreshReport(index_date.isoformat(), counts, model, seconds, versions(), extract)

@@ -6,6 +6,7 @@ from typing import Any
 
 import duckdb
 
+from .. import trends
 from . import results, svg
 from .disclosure import published, suppressed
 
@@ -115,5 +116,54 @@ def shares_chart(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, Any]:
             "The table below gives the numbers.",
             f"shares-{by}",
             percent=True,
+        ),
+    }
+
+
+def trends_chart(con: duckdb.DuckDBPyConnection, by: str, group: str) -> dict[str, Any]:
+    """Levels of need and mean predicted risk at each refreshed index date, for the place, a neighbourhood or a
+    practice (from the snapshots each refresh keeps: population/trends.py)."""
+    grouping = by if by in ("neighbourhood", "practice") else "place"
+    choices = trends.groups(con, grouping)
+    chosen = group if group in choices else (choices[0] if choices else "")
+    found = trends.series(con, grouping, chosen)
+    labels = tuple(d.strftime("%b %Y") for d in found.dates)
+    totals = [sum(people) for people in found.people]
+    # Shares are of the published (suppressed, rounded) counts, so the chart says no more than the table does.
+    shares = [
+        svg.Series(
+            _level_name(found.level_names, level),
+            tuple(published(people[level - 1]) / max(1, sum(published(n) for n in people)) for people in found.people),
+        )
+        for level in results.LEVELS
+    ]
+    label = {"place": "the whole place", "neighbourhood": "neighbourhood", "practice": "GP practice"}[grouping]
+    return {
+        "by": grouping,
+        "label": label,
+        "choices": choices,
+        "chosen": chosen,
+        "trend": found,
+        "labels": labels,
+        "totals": totals,
+        "levels": results.LEVELS,
+        "level_name": lambda level: _level_name(found.level_names, level),
+        "risk_shown": [not suppressed(total) for total in totals],
+        "levels_svg": svg.stacked_bars(
+            labels,
+            shares,
+            f"Share of adults in each level over time: {chosen or label}",
+            "Bars for each refresh date split into the four levels of need, as shares of the adults. "
+            "The table below gives the numbers.",
+            "trend-levels",
+            percent=True,
+        ),
+        "risk_svg": svg.columns(
+            labels,
+            [100 * r if not suppressed(t) else 0.0 for r, t in zip(found.mean_risk, totals, strict=True)],
+            f"Mean predicted risk of an emergency admission over time (%): {chosen or label}",
+            "Column chart of the adults' mean predicted 12-month emergency admission risk at each refresh date. "
+            "The table below gives the numbers.",
+            "trend-risk",
         ),
     }

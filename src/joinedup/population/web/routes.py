@@ -24,7 +24,7 @@ from joinedup.web.templating import SERVICE_NAME, is_htmx
 
 from ..case_finding import case_finding_csv
 from . import disclosure, results
-from .charts import overview_charts, shares_chart
+from .charts import overview_charts, shares_chart, trends_chart
 
 router = APIRouter()
 CAPABILITIES = ("secondary-use.read", "caseload.manage")
@@ -102,6 +102,11 @@ async def overview(request: Request) -> Response:
 async def shares(request: Request, by: str = "neighbourhood") -> Response:
     chosen = by if by in ("neighbourhood", "practice") else "neighbourhood"
     return await _page(request, "population/shares.html", lambda con: shares_chart(con, chosen))
+
+
+@router.get("/population/trends", include_in_schema=False)
+async def trend_page(request: Request, by: str = "place", group: str = "") -> Response:
+    return await _page(request, "population/trends.html", lambda con: trends_chart(con, by, group))
 
 
 @router.get("/population/case-finding", include_in_schema=False)
