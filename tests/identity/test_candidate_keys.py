@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
+from joinedup.identity import candidate_keys
 from joinedup.identity.arrivals import ArrivalLinker
 from joinedup.identity.batch_service import BatchLinker
 from joinedup.identity.candidate_keys import CandidateKeys, default_path
@@ -99,3 +101,20 @@ def test_a_load_after_the_batch_places_the_new_records(
     link_after_load(settings, Console(file=output))
     assert "placed 1 newly loaded records" in output.getvalue()
     assert place.person_of("v-loaded").id == place.person_of("g-prob").id
+
+
+def test_when_there_are_too_many_the_records_sharing_most_keys_come_first(
+    people: list[Person], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = people[0]
+    other = next(p for p in people[1:] if p.postcode != one.postcode and p.family != one.family)
+    stored = [
+        patient_to_record(patient(other, "birth-date-only", birth=one.birth), "gp"),  # shares the birth date
+        patient_to_record(patient(one, "same-person", nhs=one.nhs), "acute"),  # shares almost every key
+    ]
+    keys = CandidateKeys(tmp_path / "keys")
+    keys.rebuild(stored, "model")
+    arriving = patient_to_record(patient(one, "arriving"), "council")
+    assert sorted(keys.candidates(arriving)) == ["birth-date-only", "same-person"]
+    monkeypatch.setattr(candidate_keys, "MAX_CANDIDATES", 1)
+    assert keys.candidates(arriving) == ["same-person"]

@@ -24,8 +24,10 @@ from sqlalchemy.engine import URL, make_url
 from . import blocking
 from .record import LinkageRecord
 
-# A look-up returns at most this many ids: the widest block on a borough (postcode and year of birth) has 135.
-MAX_CANDIDATES = 400
+# A look-up returns at most this many ids, those sharing the most keys with the record first: each candidate is
+# read through the gate and scored, and a true match shares several keys (most blocks on a borough hold a few
+# dozen records; the widest, postcode and year of birth, 135).
+MAX_CANDIDATES = 100
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS keys (hash INTEGER NOT NULL, patient_id TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS keys_hash ON keys (hash)",
@@ -105,6 +107,8 @@ class CandidateKeys:
         marks = ", ".join("?" for _ in hashes)
         with self._connection() as conn:
             rows = conn.execute(
-                f"SELECT DISTINCT patient_id FROM keys WHERE hash IN ({marks}) LIMIT {MAX_CANDIDATES + 1}", hashes
+                f"SELECT patient_id FROM keys WHERE hash IN ({marks}) AND patient_id != ? GROUP BY patient_id"
+                f" ORDER BY count(*) DESC, patient_id LIMIT {MAX_CANDIDATES}",
+                [*hashes, record.patient_id],
             ).fetchall()
-        return [str(pid) for (pid,) in rows if pid != record.patient_id][:MAX_CANDIDATES]
+        return [str(pid) for (pid,) in rows]
