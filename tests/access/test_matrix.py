@@ -157,7 +157,11 @@ class Place:
         self.client.cookies.clear()
         self.client.cookies.set(SESSION_COOKIE, self.cookie(user))
         try:
-            return self.client.request(method, url, follow_redirects=False, **kwargs)
+            response = self.client.request(method, url, follow_redirects=False, **kwargs)
+            renewed = response.cookies.get(SESSION_COOKIE)
+            if renewed:  # a privilege change (break-glass) renews the session, as a browser would keep the new one
+                self.cookies[f"{user.role}:{user.user}"] = renewed
+            return response
         finally:
             self.client.cookies.clear()
 
@@ -1012,7 +1016,13 @@ def _population(place: Place, check: Check, key: tuple[str, str]) -> None:
         no_leak(expect, cell.user, response.text)
 
 
-for _path in ("/population", "/population/shares", "/population/case-finding", "/population/case-finding.csv"):
+for _path in (
+    "/population",
+    "/population/shares",
+    "/population/trends",
+    "/population/case-finding",
+    "/population/case-finding.csv",
+):
     ROUTE_CHECKS[("GET", _path)] = _population
 
 

@@ -1,18 +1,22 @@
 """The IG console's pages in a real browser with axe-core (WCAG 2.2 A and AA): unusual access, the audit entries
 behind a finding, and the subject access request form with its error. Uses the browser tests' server and
-Chromium (tests/e2e/conftest.py), and skips with their reason where Chromium is absent."""
+Chromium (conftest.py), in their worker: a second Playwright in one process fails ("Sync API inside the asyncio
+loop"), which is what happened when this test lived in tests/access with its own copies of the fixtures."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from ..e2e.conftest import base_url, browser_contexts, check_accessibility, page  # noqa: F401  (their fixtures)
-from ..e2e.test_journey import sign_in
+from .conftest import check_accessibility
+from .test_journey import sign_in
+
+pytestmark = pytest.mark.xdist_group("browser")
 
 
-def test_ig_console_pages_are_accessible(page: Page, base_url: str) -> None:  # noqa: F811
+def test_ig_console_pages_are_accessible(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "IG manager")
     page.goto(f"{base_url}/ig/unusual-access")
     expect(page.get_by_role("heading", name="Unusual access", exact=True)).to_be_visible()
