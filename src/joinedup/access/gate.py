@@ -16,15 +16,14 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import select
 
 from joinedup.fhir.errors import Forbidden, Gone, NotFound
 from joinedup.fhir.search_request import SearchRequest
 from joinedup.store.bundles import BundleProcessor, EntryResult
 from joinedup.store.context import SYSTEM, StoreContext, Visibility
+from joinedup.store.export import requested_by
 from joinedup.store.fhir_store import FhirStore, Outcome
 from joinedup.store.results import Found, HistoryPage, SearchPage, Version
-from joinedup.store.schema import export_jobs
 
 from .accounts.store import AccountStore
 from .accounts.tokens import TokenService
@@ -315,11 +314,7 @@ class AccessGate:
         visibility allowed, so anyone else (whatever their role) is answered 404, as for a job that does not exist.
         The matrix found these open to any caller holding the job's URL."""
         with self._audited(ctx, "export-status", [f"export-job/{job_id}"], set()):
-            with self.store.engine.connect() as conn:
-                owner = conn.execute(
-                    select(export_jobs.c.requested_by).where(export_jobs.c.job_id == job_id)
-                ).scalar_one_or_none()
-            if owner is None or owner != ctx.user:
+            if requested_by(self.store, job_id) != ctx.user:
                 raise NotFound(f"No export job '{job_id}'")
 
     # --- what the pages need besides reads -----------------------------------------------------------------

@@ -44,6 +44,13 @@ class ExportStatus:
     error: str | None
 
 
+def requested_by(store: FhirStore, job_id: str) -> str | None:
+    """Who started an export job (None: no such job)."""
+    with store.reading() as conn:
+        owner = conn.execute(select(export_jobs.c.requested_by).where(export_jobs.c.job_id == job_id)).scalar()
+    return None if owner is None else str(owner)
+
+
 class ExportJobs:
     def __init__(self, store: FhirStore, export_dir: Path) -> None:
         self.store = store

@@ -34,17 +34,15 @@ MAX_INCLUDE_ROUNDS = 4  # :iterate stops here, so a cycle of references cannot r
 MAX_INCLUDED = 5000
 
 
-def _visible(ctx: StoreContext, row: FromClause) -> list[ColumnElement[bool]]:
-    gate = ctx.visibility.condition(row)
+def _visible(visibility: Visibility, row: FromClause) -> list[ColumnElement[bool]]:
+    gate = visibility.condition(row)
     return [] if gate is None else [gate]
 
 
 def _build_read_statement(visibility: Visibility) -> Select[tuple[int, int, bool, bytes | None]]:
     row = resources.alias("r")
-    gate = visibility.condition(row)
-    conditions = [row.c.resource_type == bindparam("read_type"), row.c.id == bindparam("read_id")]
     return select(row.c.version_id, row.c.last_updated, row.c.deleted, row.c.content).where(
-        *conditions, *([] if gate is None else [gate])
+        row.c.resource_type == bindparam("read_type"), row.c.id == bindparam("read_id"), *_visible(visibility, row)
     )
 
 
@@ -84,7 +82,7 @@ def read_version(conn: Connection, ctx: StoreContext, resource_type: str, resour
             row.c.resource_type == resource_type,
             row.c.id == resource_id,
             resource_versions.c.version_id == version_id,
-            *_visible(ctx, row),
+            *_visible(ctx.visibility, row),
         )
     ).first()
     if found is None:
@@ -225,7 +223,7 @@ def history(
     """Versions newest first: of one resource, of a type, or of the whole system."""
     row = resources.alias("r")
     versions = resource_versions
-    conditions: list[ColumnElement[bool]] = list(_visible(ctx, row))
+    conditions: list[ColumnElement[bool]] = list(_visible(ctx.visibility, row))
     if resource_type is not None:
         conditions.append(versions.c.resource_type == resource_type)
     if resource_id is not None:
@@ -235,7 +233,9 @@ def history(
     joined = versions.join(row, row.c.pk == versions.c.resource_pk)
     if resource_id is not None and resource_type is not None:
         exists_now = conn.execute(
-            select(row.c.pk).where(row.c.resource_type == resource_type, row.c.id == resource_id, *_visible(ctx, row))
+            select(row.c.pk).where(
+                row.c.resource_type == resource_type, row.c.id == resource_id, *_visible(ctx.visibility, row)
+            )
         ).first()
         if exists_now is None:
             raise NotFound(f"{resource_type}/{resource_id} is not known")
@@ -336,9 +336,6 @@ def everything(
         .limit(count + 1)
         .offset(offset)
     ).all()
-    if rows:
-        total = int(rows[0].total)
-    else:
-        total = conn.execute(select(func.count()).select_from(row).where(*conditions)).scalar_one()
+    total = int(rows[0].total) if rows else conn.execute(count_query(row, conditions)).scalar_one()
     matches = [Found(r.resource_type, r.id, r.content) for r in rows[:count]]
     return SearchPage(matches, [], total, has_next=len(rows) > count)
