@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,17 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = FhirStore(make_engine(url))
     place.load(store, place.place(people=12, entries=30) + place.person_resources(BIG_PERSON, 150))
     store.engine.dispose()
+    yield from serve(lambda base: Settings(database_url=url, environment="test", export_dir=folder / "exports",
+                                          base_url=base))  # fmt: skip
+
+
+def serve(settings_for: Callable[[str], Settings]) -> Iterator[str]:
+    """The app on a free loopback port in a thread, for the browser: yields its base URL, stops it after."""
     port = _free_port()
-    settings = Settings(
-        database_url=url, environment="test", export_dir=folder / "exports", base_url=f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings_for(base)), host="127.0.0.1", port=port, log_level="warning")
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -78,7 +84,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield base
     server.should_exit = True
     thread.join(timeout=10)
 

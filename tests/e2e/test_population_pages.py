@@ -4,17 +4,13 @@ the DuckDB file a refresh of the hand-built people wrote."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import duckdb
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
-from joinedup.app import create_app
 from joinedup.population.refresh import refresh
 from joinedup.population.sof.duckdb_runner import load_resources
 from joinedup.settings import Settings
@@ -24,7 +20,7 @@ from joinedup.store.migrate import upgrade
 
 from ..population.people import place as population_place
 from ..web import place
-from .conftest import _free_port, check_accessibility
+from .conftest import check_accessibility, serve
 from .test_journey import sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -42,20 +38,8 @@ def population_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = FhirStore(make_engine(url))
     place.load(store, place.place(people=4, entries=4))
     store.engine.dispose()
-    port = _free_port()
-    settings = Settings(database_url=url, environment="test", export_dir=folder / "exports",
-                        base_url=f"http://127.0.0.1:{port}", population_db=folder / "population.duckdb")  # fmt: skip
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(lambda base: Settings(database_url=url, environment="test", export_dir=folder / "exports",
+                                          base_url=base, population_db=folder / "population.duckdb"))  # fmt: skip
 
 
 def test_an_mdg_coordinator_reads_the_population_pages(page: Page, population_url: str) -> None:
