@@ -32,13 +32,12 @@ def quarter_ends_before(index_date: date, quarters: int) -> list[date]:
     return sorted(ends)
 
 
-def record_snapshot(con: duckdb.DuckDBPyConnection) -> int:
-    """Keep this refresh's levels and mean risk at its index date(s); returns the rows written."""
+def record_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep this refresh's levels and mean risk at its index date(s)."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS trend_snapshot (index_date DATE, grouping VARCHAR, grp VARCHAR, level INTEGER, "
         "level_name VARCHAR, people BIGINT, mean_risk DOUBLE)"
     )
-    dates = [row[0] for row in con.execute("SELECT DISTINCT index_date FROM segment").fetchall()]
     con.execute("BEGIN")
     try:
         con.execute("DELETE FROM trend_snapshot WHERE index_date IN (SELECT DISTINCT index_date FROM segment)")
@@ -53,9 +52,6 @@ def record_snapshot(con: duckdb.DuckDBPyConnection) -> int:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    placeholders = ", ".join("?" for _ in dates) or "NULL"
-    written = con.execute(f"SELECT count(*) FROM trend_snapshot WHERE index_date IN ({placeholders})", dates).fetchone()
-    return int(written[0]) if written else 0
 
 
 @dataclass(frozen=True)
