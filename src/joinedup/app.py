@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from joinedup import __version__
 from joinedup.access.gate import AccessGate
+from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes
 from joinedup.api.deps import Services
 from joinedup.api.identity_routes import install_identity
@@ -33,7 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
     )
-    gate = AccessGate(store, break_glass_seconds=int(settings.break_glass_hours * 3600))
+    gate = AccessGate(
+        store,
+        break_glass_seconds=int(settings.break_glass_hours * 3600),
+        pseudonymiser=Pseudonymiser(load_key(settings.pseudonym_key, settings.pseudonym_key_file)),
+    )
     app.state.services = Services(settings=settings, gate=gate)
     app.state.exports = ExportJobs(store, settings.export_dir)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)

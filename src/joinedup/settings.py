@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         default_factory=lambda: secrets.token_urlsafe(32),
         description="Signs the web session cookie; set it when more than one process serves the pages",
     )
+    pseudonym_key: str = Field(
+        default="",
+        description="Keys the pseudonyms secondary use sees (decision 0330); empty: the key file, made on first use",
+    )
+    pseudonym_key_file: Path = Field(
+        default=Path("./var/pseudonym.key"), description="Where the pseudonymisation key is kept when not set"
+    )
     break_glass_hours: float = Field(default=4.0, description="How long a break-glass access lasts")
     session_max_age: int = Field(default=8 * 3600, description="Seconds a web sign-in lasts")
     identity_link_threshold: float = Field(

@@ -291,7 +291,28 @@ def names_in(text: str) -> set[str]:
 
 
 def visible_markers(user: mx.User) -> set[str]:
+    if mx.secondary_use(user):
+        return mx.secondary_keys("Observation")
     return {k for k in mx.visible_keys(user, "Observation")}
+
+
+def pseudonymised(place: Place, keys: set[str]) -> set[str]:
+    """The keys as secondary use sees them: personal resources under their pseudonyms."""
+    shown = set()
+    for key in keys:
+        resource_type, _, resource_id = key.partition("/")
+        shown.add(f"{resource_type}/{place.gate.pseudonymiser.resource_id(resource_type, resource_id)}")
+    return shown
+
+
+def refused_to_secondary_use(
+    expect: Callable[[bool, str], None], response: Response, entries: list[AuditEntry], user: mx.User, action: str
+) -> None:
+    """A question that names a person, asked for secondary use: 403 whether or not they exist, audited."""
+    expect(response.status_code == 403, f"status {response.status_code}, expected 403 for secondary use")
+    expect("Secondary use sees pseudonymised data" in response.text, "the refusal does not say why")
+    audited(expect, entries, user, {action}, "failure")
+    no_leak(expect, user, response.text)
 
 
 def no_leak(expect: Callable[[bool, str], None], user: mx.User, body: str, names: bool = True) -> None:
@@ -299,6 +320,9 @@ def no_leak(expect: Callable[[bool, str], None], user: mx.User, body: str, names
     leaked = markers_in(body) - visible_markers(user)
     expect(not leaked, f"reveals {sorted(leaked)}")
     if not names:
+        return
+    if mx.secondary_use(user):  # pseudonymised: nobody's name, seen or not
+        expect(not names_in(body), f"names {sorted(names_in(body))} to secondary use")
         return
     hidden_people = names_in(body) - mx.visible_keys(user, "Patient")
     expect(not hidden_people, f"names {sorted(hidden_people)}")
@@ -340,7 +364,9 @@ def _instance(place: Place, check: Check, url_of: Callable[[Cell], str], action:
         expect = check.cell(cell)
         seq = place.last_seq()
         response = place.api(cell.user, "GET", url_of(cell))
-        if cell.sees_target:
+        if mx.secondary_use(cell.user):
+            refused_to_secondary_use(expect, response, place.audit_since(seq), cell.user, action)
+        elif cell.sees_target:
             expect(response.status_code == 200, f"status {response.status_code}, expected 200")
             if response.status_code == 200:
                 body = response.json()
@@ -387,6 +413,9 @@ def _search_cells(place: Place, check: Check, method: str) -> None:
             response = place.api(user, "POST", "/fhir/Patient/_search", data=form)
             matches = {f"Patient/{pid}"} if cell.sees_target and cell.sees_patient else set()
             included = mx.visible_keys(user, "Observation", pid) if matches else set()
+        if mx.secondary_use(user):  # both name the person (subject=, _id=)
+            refused_to_secondary_use(expect, response, place.audit_since(seq), user, "search")
+            continue
         expect(response.status_code == 200, f"status {response.status_code}")
         if response.status_code == 200:
             body = response.json()
@@ -417,10 +446,16 @@ def _history_cells(place: Place, check: Check, url: str, resource_type: str | No
         expect(response.status_code == 200, f"status {response.status_code}")
         if response.status_code == 200:
             body = response.json()
-            wanted = mx.visible_keys(cell.user, resource_type)
+            secondary = mx.secondary_use(cell.user)
+            wanted = (pseudonymised(place, mx.secondary_keys(resource_type)) if secondary
+                      else mx.visible_keys(cell.user, resource_type))  # fmt: skip
+            target, sees = cell.target_key, cell.sees_target
+            if secondary:
+                target = next(iter(pseudonymised(place, {target})))
+                sees = mx.secondary_visible(mx.entry_of(cell.target_key))
             got = keys_of(body)
             expect(got == wanted, f"history has {sorted(got - wanted)} more and {sorted(wanted - got)} fewer")
-            expect((cell.target_key in got) == cell.sees_target, "the cell's resource is wrongly shown or hidden")
+            expect((target in got) == sees, "the cell's resource is wrongly shown or hidden")
             expect(body.get("total") in (None, len(got)), f"total {body.get('total')} for {len(got)} versions")
         audited(expect, entries, cell.user, {"history"}, "success")
         no_leak(expect, cell.user, response.text)
@@ -442,7 +477,9 @@ def _everything(place: Place, check: Check, _: tuple[str, str]) -> None:
         expect = check.cell(cell)
         user, pid = cell.user, cell.subject.patient_id
         response, entries = place.once(user, "api", "GET", f"/fhir/Patient/{pid}/$everything?_count=1000")
-        if cell.sees_patient:
+        if mx.secondary_use(user):
+            refused_to_secondary_use(expect, response, entries, user, "everything")
+        elif cell.sees_patient:
             expect(response.status_code == 200, f"status {response.status_code}, expected 200")
             if response.status_code == 200:
                 got = keys_of(response.json())
@@ -465,6 +502,9 @@ def _compartment(place: Place, check: Check, _: tuple[str, str]) -> None:
         response, entries = place.once(
             user, "api", "GET", f"/fhir/Patient/{pid}/Observation?_total=accurate&_count=1000"
         )
+        if mx.secondary_use(user):
+            refused_to_secondary_use(expect, response, entries, user, "search")
+            continue
         if not cell.sees_patient:  # a person the caller may not see answers 404, like their record (decision 0301)
             expect(response.status_code == 404, f"status {response.status_code}, expected 404")
             audited(expect, entries, user, {"search"}, "failure")
@@ -515,8 +555,13 @@ def _export_cells(place: Place, check: Check, url_of: Callable[[Cell], str], per
             expect(status == 202, f"kick-off status {status}")
         found = place.exports[key][1]
         wanted = mx.visible_keys(user, "Observation", pid if per_subject else None)
+        target, sees = cell.target_key, cell.sees_target
+        if mx.secondary_use(user):
+            wanted = pseudonymised(place, mx.secondary_keys("Observation"))
+            target = next(iter(pseudonymised(place, {target})))
+            sees = mx.secondary_visible(mx.entry_of(cell.target_key))
         expect(found == wanted, f"exported {sorted(found - wanted)} more, {sorted(wanted - found)} fewer")
-        expect((cell.target_key in found) == cell.sees_target, "the cell's resource is wrongly exported or not")
+        expect((target in found) == sees, "the cell's resource is wrongly exported or not")
 
 
 @route("GET", "/fhir/$export")
@@ -536,6 +581,11 @@ def _group_export(place: Place, check: Check, _: tuple[str, str]) -> None:
         user, pid = cell.user, cell.subject.patient_id
         group_key = f"Group/{pid}-group"
         url = f"/fhir/{group_key}/$export?_type=Observation"
+        if mx.secondary_use(user):  # a group can be one person: secondary use exports everyone or nobody
+            seq = place.last_seq()
+            response = place.api(user, "GET", url, headers={"prefer": "respond-async"})
+            refused_to_secondary_use(expect, response, place.audit_since(seq), user, "export")
+            continue
         if not mx.visible(user, mx.entry_of(group_key)):
             seq = place.last_seq()
             response = place.api(user, "GET", url, headers={"prefer": "respond-async"})

@@ -20,7 +20,7 @@ from typing import Any
 from joinedup.access.consent_codes import OBJECTS_TO_SHARING, objection
 from joinedup.access.labels import SENSITIVE_LABELS, label
 from joinedup.access.personal_types import PERSONAL_TYPES
-from joinedup.access.roles import catalogue
+from joinedup.access.roles import catalogue, purpose_of
 from joinedup.fhir.source import SOURCE_TAG_SYSTEM, SOURCE_URI_PREFIX
 
 Resource = dict[str, Any]
@@ -345,6 +345,27 @@ def visible(user: User, entry: Entry) -> bool:
         and (own or not _objected(entry.patient))
         and (own or entry.categories <= held.sensitive)
     )
+
+
+def secondary_use(user: User) -> bool:
+    """Whether the user's API calls are secondary use (analytics): pseudonymised, never about a named person."""
+    return purpose_of(user.role) == "analytics"
+
+
+def secondary_visible(entry: Entry) -> bool:
+    """What secondary use may see (policy.py, decision 0330), before pseudonymisation: directory data, and the
+    records of people who have not objected, less anything sensitive (whoever wrote it)."""
+    if entry.patient is None or entry.resource["resourceType"] not in PERSONAL_TYPES:
+        return True
+    return not _objected(entry.patient) and not entry.categories
+
+
+def secondary_keys(resource_type: str | None = None) -> set[str]:
+    return {
+        e.key
+        for e in entries()
+        if secondary_visible(e) and (resource_type is None or e.resource["resourceType"] == resource_type)
+    }
 
 
 def visible_keys(user: User, resource_type: str | None = None, patient: str | None = None) -> set[str]:

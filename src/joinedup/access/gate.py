@@ -10,6 +10,7 @@ professional without a relationship that the person has a record there.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -32,8 +33,10 @@ from .audit.trail import Actor, AuditTrail
 from .break_glass import BreakGlass
 from .context import AccessContext
 from .policy import GovernancePolicy
+from .pseudonymise import Pseudonymiser
 from .scopes import parse_scopes
-from .visibility import CareVisibility, OwnRecordVisibility, Withheld
+from .secondary_use import refuse_identifying_search, refuse_named_person
+from .visibility import CareVisibility, OwnRecordVisibility, SecondaryUseVisibility, Withheld
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
 
@@ -52,10 +55,16 @@ def _found(items: Sequence[Found]) -> list[tuple[str, str, bytes | None]]:
 
 class AccessGate:
     def __init__(
-        self, store: FhirStore, policy: Policy | None = None, break_glass_seconds: int = DEFAULT_BREAK_GLASS_SECONDS
+        self,
+        store: FhirStore,
+        policy: Policy | None = None,
+        break_glass_seconds: int = DEFAULT_BREAK_GLASS_SECONDS,
+        pseudonymiser: Pseudonymiser | None = None,
     ) -> None:
         self.store = store
         self.policy: Policy = policy or GovernancePolicy()
+        # Without the deployment's key (tools that never serve analytics), pseudonyms are stable for this gate only.
+        self.pseudonymiser = pseudonymiser or Pseudonymiser(secrets.token_bytes(32))
         self.audit = AuditTrail(store.engine)
         self.break_glass = BreakGlass(store.engine, self.audit, break_glass_seconds)
         self.accounts = AccountStore(store.engine, self.audit)
@@ -63,12 +72,35 @@ class AccessGate:
 
     # --- contexts and checks ---------------------------------------------------------------------------------
     def _store_context(self, ctx: AccessContext) -> StoreContext:
+        visibility = self.policy.visibility(ctx)
         return StoreContext(
             actor=ctx.user,
             purpose=ctx.purpose,
-            visibility=self.policy.visibility(ctx),
+            visibility=visibility,
             strict_handling=ctx.strict_handling,
+            shown_as=self.pseudonymiser.raw if isinstance(visibility, SecondaryUseVisibility) else None,
         )
+
+    def _secondary_use(self, ctx: AccessContext) -> bool:
+        return isinstance(self.policy.visibility(ctx), SecondaryUseVisibility)
+
+    def _shown(self, store_ctx: StoreContext, page: SearchPage) -> SearchPage:
+        """The page as this caller is shown it (pseudonymised for secondary use), after the audit has recorded
+        the real ids of what came back."""
+        if store_ctx.shown_as is None:
+            return page
+        return replace(page, found=self._shown_found(page.found), found_included=self._shown_found(page.found_included))
+
+    def _shown_found(self, found: Sequence[Found]) -> list[Found]:
+        pseudonymiser = self.pseudonymiser
+        return [
+            Found(
+                f.resource_type,
+                pseudonymiser.resource_id(f.resource_type, f.id),
+                pseudonymiser.raw(f.resource_type, f.raw),
+            )
+            for f in found
+        ]
 
     def _scoped(self, ctx: AccessContext, resource_type: str, interaction: str) -> None:
         if ctx.scopes is not None and not parse_scopes(ctx.scopes).permits(resource_type, interaction):
@@ -127,6 +159,8 @@ class AccessGate:
         patients = {resource_id} if resource_type == "Patient" else set()
         with self._audited(ctx, "read", [target], patients):
             self._scoped(ctx, resource_type, "r")
+            if self._secondary_use(ctx):
+                refuse_named_person(resource_type, "a read")
             version = self.store.read(self._store_context(ctx), resource_type, resource_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
@@ -136,6 +170,8 @@ class AccessGate:
         patients = {resource_id} if resource_type == "Patient" else set()
         with self._audited(ctx, "vread", [target], patients):
             self._scoped(ctx, resource_type, "r")
+            if self._secondary_use(ctx):
+                refuse_named_person(resource_type, "a version read")
             version = self.store.vread(self._store_context(ctx), resource_type, resource_id, version_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
@@ -152,9 +188,12 @@ class AccessGate:
         with self._audited(ctx, "search", what, patients) as detail:
             detail["query"] = request.resource_type
             self._scoped(ctx, request.resource_type, "s")
-            page = self.store.search(self._store_context(ctx), request)
+            store_ctx = self._store_context(ctx)
+            if store_ctx.shown_as is not None:
+                refuse_identifying_search(request)
+            page = self.store.search(store_ctx, request)
             self._search_audit(detail, what, patients, page)
-            return page
+            return self._shown(store_ctx, page)
 
     def compartment_search(self, ctx: AccessContext, patient_id: str, request: SearchRequest) -> SearchPage:
         what: list[str] = []
@@ -162,6 +201,8 @@ class AccessGate:
         with self._audited(ctx, "search", what, patients) as detail:
             detail["query"] = f"Patient/{patient_id}/{request.resource_type}"
             self._scoped(ctx, request.resource_type, "s")
+            if self._secondary_use(ctx):
+                refuse_named_person("Patient", "a compartment search")
             page = self.store.compartment_search(self._store_context(ctx), patient_id, request)
             self._search_audit(detail, what, patients, page)
             return page
@@ -180,10 +221,24 @@ class AccessGate:
         with self._audited(ctx, "history", what, patients) as detail:
             detail["query"] = "/".join(p for p in (resource_type, resource_id) if p) or "system"
             self._scoped(ctx, resource_type or "*", "r")
-            page = self.store.history(self._store_context(ctx), resource_type, resource_id, since, count, offset)
+            store_ctx = self._store_context(ctx)
+            if store_ctx.shown_as is not None and resource_type and resource_id:
+                refuse_named_person(resource_type, "the history")
+            page = self.store.history(store_ctx, resource_type, resource_id, since, count, offset)
             what.extend(f"{v.resource_type}/{v.id}/_history/{v.version_id}" for v in page.versions)
             patients |= patients_of_all((v.resource_type, v.id, v.raw) for v in page.versions)
-            return page
+            if store_ctx.shown_as is None:
+                return page
+            pseudonymiser = self.pseudonymiser
+            shown = [
+                replace(
+                    v,
+                    id=pseudonymiser.resource_id(v.resource_type, v.id),
+                    raw=None if v.raw is None else pseudonymiser.raw(v.resource_type, v.raw),
+                )
+                for v in page.versions
+            ]
+            return replace(page, versions=shown)
 
     def everything(
         self,
@@ -199,6 +254,8 @@ class AccessGate:
         with self._audited(ctx, "everything", what, patients) as detail:
             detail["query"] = f"Patient/{patient_id}/$everything"
             self._scoped(ctx, "Patient", "r")
+            if self._secondary_use(ctx):
+                refuse_named_person("Patient", "$everything")
             page = self.store.everything(self._store_context(ctx), patient_id, since, types, count, offset)
             what.extend(f"{f.resource_type}/{f.id}" for f in page.found)
             detail["returned"] = len(page.found)
@@ -303,11 +360,15 @@ class AccessGate:
             detail["entries"] = len(results)
             return results
 
-    def store_context(self, ctx: AccessContext, what: str = "export") -> StoreContext:
+    def store_context(self, ctx: AccessContext, what: str = "export", group_id: str | None = None) -> StoreContext:
         """For long-running work the gate hands off (bulk export): the same visibility, fixed at kick-off, and the
-        kick-off audited (what was asked for; the files written are listed in the job's manifest)."""
-        with self._audited(ctx, "export", [what], set()):
-            return self._store_context(ctx)
+        kick-off audited (what was asked for; the files written are listed in the job's manifest). Secondary use
+        exports everyone it may see or nobody: a group can be one person, so a group's export is refused."""
+        with self._audited(ctx, "export", [what if group_id is None else f"Group/{group_id}/$export"], set()):
+            store_ctx = self._store_context(ctx)
+            if group_id is not None and store_ctx.shown_as is not None:
+                refuse_named_person("Group", "a bulk export")
+            return store_ctx
 
     def require_own_export(self, ctx: AccessContext, job_id: str) -> None:
         """An export job's status, files and cancelling are for whoever started it: its files hold what *their*

@@ -62,3 +62,12 @@ def catalogue() -> RoleCatalogue:
 
 def role(name: str) -> Role:
     return catalogue().get(name)
+
+
+def purpose_of(name: str) -> str:
+    """The purpose a role's API calls are made for: secondary use (analytics, pseudonymised) for a role whose only
+    access to personal records is secondary use, direct care ("treatment") for everyone else."""
+    held = role(name)
+    if held.may("secondary-use.read") and not held.may("record.read.clinical") and not held.may("own-record.read"):
+        return "analytics"
+    return "treatment"

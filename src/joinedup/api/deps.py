@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
+from joinedup.access.roles import purpose_of
 from joinedup.fhir.errors import Unauthorized
 from joinedup.settings import Settings
 
@@ -49,7 +50,7 @@ def access_context(request: Request) -> AccessContext:
             user=holder.user_ref,
             role=holder.role,
             organisation=holder.organisation,
-            purpose="treatment",
+            purpose=purpose_of(holder.role),
             client_address=client,
             strict_handling=strict,
             scopes=holder.scopes,

@@ -49,7 +49,7 @@ async def _kick_off(request: Request, kind: str, group_id: str | None = None) ->
     if request.headers.get("prefer", "").find("respond-async") < 0:
         raise InvalidRequest("$export needs the header 'Prefer: respond-async'", location="Prefer")
     export = _parse(request, kind, group_id)
-    store_ctx = services(request).gate.store_context(ctx)
+    store_ctx = services(request).gate.store_context(ctx, group_id=group_id)
     job_id = await run_in_threadpool(_jobs(request).kick_off, store_ctx, export)
     status_url = f"{services(request).settings.fhir_base}/$export-status/{job_id}"
     return Response(status_code=202, headers={"Content-Location": status_url})

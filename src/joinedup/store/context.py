@@ -7,6 +7,7 @@ export), so that paging and totals stay right and nothing leaks through a side p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,6 +35,9 @@ class StoreContext:
     purpose: str = "treatment"
     visibility: Visibility = field(default_factory=SeeEverything)
     strict_handling: bool = False
+    shown_as: Callable[[str, bytes], bytes] | None = None
+    """How stored JSON leaves for this caller when it is not as stored (pseudonymised for secondary use): bulk
+    export applies it to every line it writes; the gate applies the same to what it hands back."""
 
 
 SYSTEM = StoreContext(actor="system", purpose="operations")

@@ -175,7 +175,7 @@ class ExportJobs:
                 select(row.c.content).where(and_(*conditions)).order_by(row.c.pk)
             )
             for item in result:
-                handle.write(item.content)
+                handle.write(item.content if ctx.shown_as is None else ctx.shown_as(resource_type, item.content))
                 handle.write(b"\n")
                 count += 1
         if count == 0:
