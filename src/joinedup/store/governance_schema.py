@@ -1,5 +1,5 @@
-"""Tables of information governance (migrations 0002 and 0004): break-glass grants, the audit trail, accounts,
-tokens and server-side web sessions.
+"""Tables of information governance (migrations 0002, 0004, 0005): break-glass grants, the audit trail, accounts,
+tokens, server-side web sessions and the rate limits' failures.
 
 They share the store's `metadata` so one Alembic history creates everything. Only `access/` writes them.
 """
@@ -125,4 +125,17 @@ web_sessions = Table(
     Column("expires", BigInteger, nullable=False),
     Index("ix_web_sessions_account", "account"),
     Index("ix_web_sessions_expires", "expires"),
+)
+
+# One row per failed sign-in or token request (migration 0005), so that every worker process counts the same
+# failures. The key (a name tried, a client id, an address) is kept as its SHA-256 only.
+rate_limit_failures = Table(
+    "rate_limit_failures",
+    metadata,
+    Column("pk", Pk, primary_key=True, autoincrement=True),
+    Column("scope", String(32), nullable=False),  # 'sign-in' or 'token'
+    Column("key_hash", String(64), nullable=False),
+    Column("failed_at", BigInteger, nullable=False),  # microseconds since the epoch, UTC
+    Index("ix_rate_limit_failures_key", "scope", "key_hash", "failed_at"),
+    Index("ix_rate_limit_failures_at", "failed_at"),
 )

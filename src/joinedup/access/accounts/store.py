@@ -55,7 +55,7 @@ class AccountStore:
         self.engine = engine
         self.audit = audit
         self.sessions = SessionStore(engine)
-        self.throttle = Throttle()  # failed sign-ins per name tried and per address (throttle.py)
+        self.throttle = Throttle(engine, "sign-in")  # failed sign-ins per name tried and per address (throttle.py)
 
     def end_access(self, account: str) -> None:
         """Sign the account out everywhere at once: its web sessions and its tokens and codes end."""

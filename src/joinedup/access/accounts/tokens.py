@@ -107,7 +107,7 @@ class TokenService:
     def __init__(self, engine: Engine, audit: AuditTrail) -> None:
         self.engine = engine
         self.audit = audit
-        self.throttle = Throttle()  # failed token requests per client id and per address (throttle.py)
+        self.throttle = Throttle(engine, "token")  # failed token requests per client id and per address (throttle.py)
 
     def register_client(
         self,
