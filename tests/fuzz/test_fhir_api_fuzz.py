@@ -1,9 +1,11 @@
 """Fuzzing the FHIR API from its OpenAPI description (schemathesis), in-process against the ASGI app, both
 databases: no 5xx, and no response that reveals a withheld resource.
 
-The place is the access matrix's (tests/access/test_matrix_place.py); the caller is a nurse with a relationship
+The place is the access matrix's (tests/access/test_matrix_place.py). One caller is a nurse with a relationship
 with two of its four people, so some Observations are withheld from them by relationship, some by objection and
-some by sensitivity. Every response body is searched for the text of each withheld Observation.
+some by sensitivity; the other is an analyst (secondary use: pseudonymised, objections and sensitive records held
+back, decision 0330), whose answers must also never carry anybody's name. Every response body is searched for the
+text of each withheld Observation.
 
 The published description types `resource_type`, `resource_id` and search parameters only as free strings, so
 most generated requests would stop at "unknown resource type". The test narrows them (types and ids of the place,
@@ -18,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import insert
@@ -117,22 +120,29 @@ def _narrowed(schema: dict[str, Any]) -> dict[str, Any]:
     return narrowed
 
 
-def test_fuzzed_fhir_api_never_fails_and_never_reveals(database_url: str, tmp_path: Path) -> None:
+def _sees(caller: mx.User, entry: mx.Entry) -> bool:
+    return mx.secondary_visible(entry) if mx.secondary_use(caller) else mx.visible(caller, entry)
+
+
+@pytest.mark.parametrize("role", ["nurse", "analyst"])
+def test_fuzzed_fhir_api_never_fails_and_never_reveals(database_url: str, tmp_path: Path, role: str) -> None:
     url = database_url
     store = FhirStore(make_engine(url))
     web_place.load(store, mx.resources())
-    nurse = mx.user_for("nurse", mx.subject(True, False))
+    caller = mx.user_for(role, mx.subject(True, False))
     token = uuid.uuid4().hex
     with store.engine.begin() as conn:
         conn.execute(insert(oauth_tokens).values(
             token_hash=hashlib.sha256(token.encode()).hexdigest(), kind="access", client_id="fuzz",
-            user_ref=nurse.user, role=nurse.role, organisation=nurse.organisation, scopes="user/*.cruds",
+            user_ref=caller.user, role=caller.role, organisation=caller.organisation, scopes="user/*.cruds",
             expires=now_micros() + 3600 * 1_000_000, detail=None))  # fmt: skip
-    withheld = {
+    withheld = {  # the marker text is in code.text (kept by pseudonymisation) and in valueString
         e.resource["valueString"]: e.key
         for e in mx.entries()
-        if e.resource["resourceType"] == "Observation" and not mx.visible(nurse, e)
+        if e.resource["resourceType"] == "Observation" and not _sees(caller, e)
     }
+    if mx.secondary_use(caller):  # pseudonymised: no name of anyone
+        withheld |= {s.family: f"the name of Patient/{s.patient_id}" for s in mx.SUBJECTS}
     assert withheld, "the fuzzed place must withhold something from the caller"
     app = create_app(Settings(database_url=url, environment="test", export_dir=tmp_path / "exports"))
     schema = schemathesis.openapi.from_dict(_narrowed(app.openapi()))
