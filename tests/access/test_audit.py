@@ -113,3 +113,34 @@ def test_concurrent_accesses_share_commits_and_keep_one_unbroken_chain(gate: Acc
     assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 120))
     assert {tuple(e.patients) for e in added} == {("pat-1",), ("pat-2",)}
     assert verify(gate.store.engine).ok
+
+
+_APPENDER = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from joinedup.access.audit.trail import Actor, AuditTrail
+from joinedup.store.engine import make_engine
+
+trail = AuditTrail(make_engine(sys.argv[1]))
+actor = Actor("Device/appender-" + sys.argv[2], "system")
+with ThreadPoolExecutor(max_workers=4) as pool:
+    list(pool.map(lambda n: trail.record(actor, "read", what=[f"Patient/p{n}"], patients=[f"p{n}"]), range(60)))
+"""
+
+
+def test_appends_from_several_processes_keep_one_unbroken_chain(gate: AccessGate, database_url: str) -> None:
+    """The server runs several processes: their group commits queue for the chain one after another (on SQLite
+    through the writers' file lock), never interleave, and every entry is numbered once."""
+    before = len(gate.audit.entries())
+    appenders = [
+        subprocess.Popen([sys.executable, "-c", _APPENDER, database_url, str(n)], stderr=subprocess.PIPE, text=True)
+        for n in range(3)
+    ]
+    for appender in appenders:
+        _, errors = appender.communicate(timeout=120)
+        assert appender.returncode == 0, errors
+    added = gate.audit.entries()[before:]
+    assert len(added) == 180
+    assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 180))
+    assert {e.user for e in added} == {f"Device/appender-{n}" for n in range(3)}
+    assert verify(gate.store.engine).ok

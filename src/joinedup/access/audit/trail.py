@@ -3,7 +3,8 @@
 Each entry is canonical JSON (sorted keys) of who, role, organisation, purpose, what, when, from where, the people
 it concerns and any detail; its hash is SHA-256 over the previous entry's hash and that JSON, so altering,
 inserting or deleting any entry breaks the chain (verify.py). `audit_head` holds the last number and hash: appends
-lock that one row (PostgreSQL) or run in SQLite's single writer, so the chain has one order.
+lock that one row (PostgreSQL) or run in SQLite's single writer, so the chain has one order. On SQLite the server's
+processes also queue for that writer on a kernel file lock (store/engine.py `writers_queue`, decision 0009).
 
 Nothing here logs: the audit trail holds who looked at whom, which is itself personal data.
 """
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
-from joinedup.store.engine import WRITE
+from joinedup.store.engine import WRITE, writers_queue
 from joinedup.store.governance_schema import audit_head, audit_log, audit_subjects
 
 from ..context import AccessContext
@@ -171,55 +172,67 @@ class AuditTrail:
     def _commit_queued(self) -> None:
         while True:
             with self._guard:
-                batch, self._queue = self._queue, []
-                if not batch:
+                if not self._queue:
                     self._leading = False
                     return
+            batch: list[_Pending] = []
             try:
-                self._append(batch)
+                # The batch is taken once the chain's lock is held (the writers' queue and BEGIN IMMEDIATE on
+                # SQLite, the head row on PostgreSQL), so everything that arrived while this process waited for the
+                # other processes' commits goes into this one.
+                with (
+                    writers_queue(self.engine),
+                    self.engine.connect().execution_options(**WRITE) as conn,
+                    conn.begin(),
+                ):
+                    head = conn.execute(_HEAD).one()
+                    with self._guard:
+                        batch, self._queue = self._queue, []
+                    self._append(conn, int(head.seq), str(head.entry_hash), batch)
             except BaseException as error:  # every waiter learns that its entry was not recorded
+                if not batch:
+                    with self._guard:
+                        batch, self._queue = self._queue, []
                 for pending in batch:
                     pending.error = error
             finally:
                 for pending in batch:
                     pending.done.set()
 
-    def _append(self, batch: list[_Pending]) -> None:
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            head = conn.execute(_HEAD).one()
-            seq, previous = int(head.seq), str(head.entry_hash)
-            rows: list[dict[str, Any]] = []
-            subjects: list[dict[str, Any]] = []
-            for pending in batch:
-                seq += 1
-                recorded = now_micros()
-                actor = pending.actor
-                text = entry_json(
-                    seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
-                )
-                digest = chain_hash(previous, text)
-                rows.append(
-                    {
-                        "seq": seq,
-                        "recorded": recorded,
-                        "action": pending.action,
-                        "outcome": pending.outcome,
-                        "user_ref": actor.user,
-                        "role": actor.role,
-                        "organisation": actor.organisation,
-                        "purpose": actor.purpose,
-                        "client_address": actor.client_address,
-                        "entry": text,
-                        "prev_hash": previous,
-                        "entry_hash": digest,
-                    }
-                )
-                subjects += [{"seq": seq, "patient_id": p} for p in pending.people]
-                pending.seq, previous = seq, digest
-            conn.execute(_INSERT_ENTRIES, rows)
-            if subjects:
-                conn.execute(_INSERT_SUBJECTS, subjects)
-            conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": previous})
+    @staticmethod
+    def _append(conn: Connection, seq: int, previous: str, batch: list[_Pending]) -> None:
+        rows: list[dict[str, Any]] = []
+        subjects: list[dict[str, Any]] = []
+        for pending in batch:
+            seq += 1
+            recorded = now_micros()
+            actor = pending.actor
+            text = entry_json(
+                seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
+            )
+            digest = chain_hash(previous, text)
+            rows.append(
+                {
+                    "seq": seq,
+                    "recorded": recorded,
+                    "action": pending.action,
+                    "outcome": pending.outcome,
+                    "user_ref": actor.user,
+                    "role": actor.role,
+                    "organisation": actor.organisation,
+                    "purpose": actor.purpose,
+                    "client_address": actor.client_address,
+                    "entry": text,
+                    "prev_hash": previous,
+                    "entry_hash": digest,
+                }
+            )
+            subjects += [{"seq": seq, "patient_id": p} for p in pending.people]
+            pending.seq, previous = seq, digest
+        conn.execute(_INSERT_ENTRIES, rows)
+        if subjects:
+            conn.execute(_INSERT_SUBJECTS, subjects)
+        conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": previous})
 
     def about_patient(self, patient_id: str, limit: int = 200) -> list[AuditEntry]:
         """Entries that concern this person, newest first (the resident's 'who has looked at my record')."""
