@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, FromClause, and_, or_, true
+from sqlalchemy import BigInteger, ColumnElement, FromClause, and_, literal, or_, true
 
 from joinedup.fhir import dates
 from joinedup.fhir.errors import InvalidRequest
@@ -71,33 +71,57 @@ def _approximate_margin(low: int) -> int:
     return max(abs(now - low) // 10, 86_400_000_000)
 
 
-def date_match(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
-    """The exact R4 test of one prefixed value against the row's range."""
+def exact_values(value: SearchValue, name: str) -> tuple[int, ...]:
+    """The numbers that the exact test of one prefixed value compares with, in the order `exact_test` takes them."""
     low, high = search_range(value, name)
-    lo, hi = table.c.low, table.c.high
     match value.prefix:
+        case "eq" | "ne":
+            return (low, high)
+        case "gt" | "sa":
+            return (high,)
+        case "lt" | "eb":
+            return (low,)
+        case "ge":
+            return (high, low, high)
+        case "le":
+            return (low, low, high)
+        case _:
+            margin = _approximate_margin(low)
+            return (low - margin, high + margin)
+
+
+def exact_test(table: FromClause, prefix: str, take: Callable[[], ColumnElement[int]]) -> ColumnElement[bool]:
+    """The exact R4 test of one prefixed value against the row's range; `take` gives its numbers in turn (bound
+    values, or bind parameters of a statement kept for the search's shape)."""
+    lo, hi = table.c.low, table.c.high
+    match prefix:
         case "eq":
-            return and_(lo >= low, hi <= high)
+            return and_(lo >= take(), hi <= take())
         case "ne":
-            return or_(lo < low, hi > high)
+            return or_(lo < take(), hi > take())
         case "gt":
-            return hi > high
+            return hi > take()
         case "lt":
-            return lo < low
+            return lo < take()
         # R4 3.1.1.4: ge is "the range above the search value intersects the target, or the search value fully
         # contains it" (gt or eq), le likewise (lt or eq). `hi >= low` / `lo <= high` also matched a Period that
         # merely overlapped the search range from the other side (ended on the day searched with ge).
         case "ge":
-            return or_(hi > high, and_(lo >= low, hi <= high))
+            return or_(hi > take(), and_(lo >= take(), hi <= take()))
         case "le":
-            return or_(lo < low, and_(lo >= low, hi <= high))
+            return or_(lo < take(), and_(lo >= take(), hi <= take()))
         case "sa":
-            return lo > high
+            return lo > take()
         case "eb":
-            return hi < low
-        case _:
-            margin = _approximate_margin(low)
-            return and_(hi >= low - margin, lo <= high + margin)
+            return hi < take()
+        case _:  # ap
+            return and_(hi >= take(), lo <= take())
+
+
+def date_match(table: FromClause, value: SearchValue, name: str) -> ColumnElement[bool]:
+    """The exact R4 test of one prefixed value against the row's range, with its numbers as bound values."""
+    numbers = iter(exact_values(value, name))
+    return exact_test(table, value.prefix, lambda: literal(next(numbers), BigInteger()))
 
 
 def date_bounds(value: SearchValue, name: str) -> Bounds:
@@ -139,6 +163,31 @@ def class_scans(table: FromClause, bounds: Bounds) -> list[ColumnElement[bool]] 
         starts += [lo <= bounds.low_max] if bounds.low_max is not None else []
         per_class.append(and_(span == span_class, *starts, *ends))
     return per_class
+
+
+# An open end of the bounds as a number beyond every stored one (stored ranges lie within MIN_MICROS..MAX_MICROS), so
+# that the scans of a statement kept for the search's shape need no shape of their own per open end.
+OPEN_BELOW = dates.MIN_MICROS - 1
+OPEN_ABOVE = dates.MAX_MICROS + 1
+
+
+def scan_values(bounds: Bounds) -> dict[str, int] | None:
+    """The values of `class_scans` for the fixed-shape scans: one start floor per class, the start's ceiling and
+    the end's floor and ceiling, each open end as a number beyond every stored one. None when the bounds narrow
+    nothing (as class_scans)."""
+    if bounds.low_min is None and bounds.low_max is None and bounds.high_min is None:
+        return None
+    values = {
+        "low_max": OPEN_ABOVE if bounds.low_max is None else bounds.low_max,
+        "high_min": OPEN_BELOW if bounds.high_min is None else bounds.high_min,
+        "high_max": OPEN_ABOVE if bounds.high_max is None else bounds.high_max,
+    }
+    for span_class, limit in [*enumerate(SPAN_LIMITS), (UNBOUNDED, None)]:
+        start_floor = bounds.low_min
+        if bounds.high_min is not None and limit is not None:
+            start_floor = bounds.high_min - limit if start_floor is None else max(start_floor, bounds.high_min - limit)
+        values[f"floor{span_class}"] = OPEN_BELOW if start_floor is None else start_floor
+    return values
 
 
 def bounded_scan(table: FromClause, bounds: Bounds) -> ColumnElement[bool]:

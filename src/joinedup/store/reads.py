@@ -98,17 +98,17 @@ def search(
     request: SearchRequest,
     extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
 ) -> SearchPage:
-    row, conditions = matching(request, ctx.visibility, extra)
+    row, conditions, binds = matching(request, ctx.visibility, extra)
     total: int | None = None
     wants_total = request.total != "none" or request.summary == "count"
     if request.summary == "count" or request.count == 0:
-        total = conn.execute(count_query(row, conditions)).scalar_one() if wants_total else None
+        total = conn.execute(count_query(row, conditions), binds or None).scalar_one() if wants_total else None
         return SearchPage([], [], total, has_next=False)
     fetch = replace(request, count=request.count + 1)
     if wants_total:
-        rows, total = _page_with_total(conn, fetch, row, conditions)
+        rows, total = _page_with_total(conn, fetch, row, conditions, binds)
     else:
-        rows = list(conn.execute(page_query(fetch, row, conditions)).all())
+        rows = list(conn.execute(page_query(fetch, row, conditions), binds or None).all())
     has_next = len(rows) > request.count
     rows = rows[: request.count]
     matches = [Found(r.resource_type, r.id, r.content) for r in rows]
@@ -117,16 +117,20 @@ def search(
 
 
 def _page_with_total(
-    conn: Connection, fetch: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
+    conn: Connection,
+    fetch: SearchRequest,
+    row: FromClause,
+    conditions: list[ColumnElement[bool]],
+    binds: dict[str, object],
 ) -> tuple[list[Row[Any]], int]:
     """The page and the total from one pass over the matches: the page's keys carry the total as a window count
     (worked out before LIMIT), then the page's content is read by key. A separate count evaluated every criterion
     and visibility check a second time; keys only, because a window over whole rows would hold every match's JSON.
     """
     keyed = page_query(fetch, row, conditions).with_only_columns(row.c.pk, func.count().over().label("total"))
-    found = conn.execute(keyed).all()
+    found = conn.execute(keyed, binds or None).all()
     if not found:  # a page past the end: the total still counts
-        return [], conn.execute(count_query(row, conditions)).scalar_one()
+        return [], conn.execute(count_query(row, conditions), binds or None).scalar_one()
     order = {r.pk: position for position, r in enumerate(found)}
     stored = resources.alias("page")
     content = conn.execute(

@@ -13,7 +13,7 @@ from joinedup.fhir.search_request import ChainCriterion, Criterion, HasCriterion
 
 from .context import Visibility
 from .schema import INDEX_TABLES, idx_reference, resources
-from .search_conditions import dates_condition, index_kind, param_condition
+from .search_conditions import Binds, dates_condition, index_kind, param_condition
 
 
 def live_rows(resource_row: FromClause, resource_type: str | None, visibility: Visibility) -> list[ColumnElement[bool]]:
@@ -129,7 +129,7 @@ def _lead_rank(criterion: Criterion | list[ParamCriterion]) -> int:
 
 
 def _criteria_conditions(
-    criteria: list[Criterion], row: FromClause, resource_type: str, visibility: Visibility
+    criteria: list[Criterion], row: FromClause, resource_type: str, visibility: Visibility, binds: Binds | None = None
 ) -> list[ColumnElement[bool]]:
     """One condition per criterion, except that criteria on the same single-valued date parameter (a range given
     as ge/le) become one lookup of the row that meets them all, which the index bounds on both ends. One criterion
@@ -155,26 +155,33 @@ def _criteria_conditions(
     for number, unit in enumerate(units):
         probe = number != lead and _lead_rank(unit) != _NEVER_LEADS
         if isinstance(unit, list):
-            conditions.append(dates_condition(unit, row, resource_type, probe))
+            conditions.append(dates_condition(unit, row, resource_type, probe, binds))
         elif isinstance(unit, ParamCriterion):
-            conditions.append(param_condition(unit, row, resource_type, probe))
+            conditions.append(param_condition(unit, row, resource_type, probe, binds))
         else:
             conditions.append(criterion_condition(unit, row, resource_type, visibility))
     return conditions
+
+
+# One alias of resources for every search, so that conditions kept for a search's shape (which name their row) fit
+# every search that has that shape.
+SEARCH_ROW = resources.alias("r")
 
 
 def matching(
     request: SearchRequest,
     visibility: Visibility,
     extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
-) -> tuple[FromClause, list[ColumnElement[bool]]]:
-    """The resources alias and the full WHERE of a search, shared by the page and the count."""
-    row = resources.alias("r")
+) -> tuple[FromClause, list[ColumnElement[bool]], Binds]:
+    """The resources alias and the full WHERE of a search, shared by the page and the count, and the values of the
+    bind parameters of the conditions kept for its shape (to be passed with every statement built on them)."""
+    row = SEARCH_ROW
+    binds: Binds = {}
     conditions = live_rows(row, request.resource_type, visibility)
-    conditions += _criteria_conditions(request.criteria, row, request.resource_type, visibility)
+    conditions += _criteria_conditions(request.criteria, row, request.resource_type, visibility, binds)
     if extra is not None:
         conditions.append(extra(row))
-    return row, conditions
+    return row, conditions, binds
 
 
 def page_query(

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, false, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from joinedup.fhir.errors import InvalidRequest
@@ -13,7 +28,17 @@ from joinedup.fhir.search_parameters import SearchParameter
 from joinedup.fhir.search_request import ParamCriterion, SearchValue
 from joinedup.fhir.text import fold
 
-from .date_conditions import Bounds, bounded_scan, class_scans, date_bounds, date_match
+from .date_conditions import (
+    Bounds,
+    bounded_scan,
+    class_scans,
+    date_bounds,
+    date_match,
+    exact_test,
+    exact_values,
+    scan_values,
+)
+from .date_spans import SPAN_LIMITS, UNBOUNDED
 from .schema import INDEX_TABLES
 
 _TOP = "\U0010ffff"  # sorts after every character byte-wise: the upper bound of a prefix range
@@ -203,10 +228,18 @@ def index_kind(parameter: SearchParameter) -> str:
     return "token" if parameter.type == "special" else parameter.type
 
 
+Binds = dict[str, object]  # values for the bind parameters of conditions kept for a search's shape
+
+
 def param_condition(
-    criterion: ParamCriterion, resource_row: FromClause, resource_type: str, probe: bool = False
+    criterion: ParamCriterion,
+    resource_row: FromClause,
+    resource_type: str,
+    probe: bool = False,
+    binds: Binds | None = None,
 ) -> ColumnElement[bool]:
-    """True for a resource row matching any of the criterion's values (see _has_value for `probe`)."""
+    """True for a resource row matching any of the criterion's values (see _has_value for `probe`, dates_condition
+    for `binds`)."""
     parameter, modifier = criterion.parameter, criterion.modifier
     key = parameter.name + (f":{modifier}" if modifier else "")
     if parameter.name == "_id" and modifier is None:
@@ -223,7 +256,7 @@ def param_condition(
         found = _pks_in(kind, resource_type, parameter, lambda t: or_(*(m(t) for m in matches)))
         return resource_row.c.pk.not_in(found)
     if kind == "date" and modifier is None:
-        return dates_condition([criterion], resource_row, resource_type, probe)
+        return dates_condition([criterion], resource_row, resource_type, probe, binds)
     matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
     if not matches:
         return false()
@@ -231,11 +264,19 @@ def param_condition(
 
 
 def dates_condition(
-    criteria: list[ParamCriterion], resource_row: FromClause, resource_type: str, probe: bool = False
+    criteria: list[ParamCriterion],
+    resource_row: FromClause,
+    resource_type: str,
+    probe: bool = False,
+    binds: Binds | None = None,
 ) -> ColumnElement[bool]:
     """Criteria on one date parameter met by a single index row: one criterion, or several (AND) on a parameter
     that holds at most one value per resource. The exact tests go with their necessary bounds, which the
-    covering (resource_type, param, span, low) index answers with a few narrow scans."""
+    covering (resource_type, param, span, low) index answers with a few narrow scans.
+
+    Given `binds` (the search's own statement, decision 0009), the scans come from a condition kept for the
+    search's shape (type, parameter, prefixes) whose numbers are bind parameters, and this search's numbers go
+    into `binds`: building and keying the seventeen scans afresh was most of a date search's time."""
     parameter = criteria[0].parameter
     if any(not criterion.values for criterion in criteria):
         return false()
@@ -249,6 +290,10 @@ def dates_condition(
     def exact(table: FromClause) -> ColumnElement[bool]:
         return and_(*(or_(*(date_match(table, v, parameter.name) for v in c.values)) for c in criteria))
 
+    if binds is not None and not probe:
+        kept = _kept_for_shape(criteria, resource_row, resource_type, bounds, binds)
+        if kept is not None:
+            return kept
     table = INDEX_TABLES["date"]
     scans = None if probe else class_scans(table, bounds)
     if scans is None:
@@ -267,3 +312,61 @@ def dates_condition(
     ]
     found = union_all(*branches).subquery("date_rows")
     return resource_row.c.pk.in_(select(found.c.resource_pk).where(exact(found)))
+
+
+def _kept_for_shape(
+    criteria: list[ParamCriterion], resource_row: FromClause, resource_type: str, bounds: Bounds, binds: Binds
+) -> ColumnElement[bool] | None:
+    """The kept lookup for these criteria's shape with their numbers added to `binds`; None when the bounds narrow
+    nothing, or when the same shape already serves another criterion of this search (its names are taken)."""
+    values = scan_values(bounds)
+    if values is None:
+        return None
+    name = criteria[0].parameter.name
+    prefixes = tuple(tuple(value.prefix for value in criterion.values) for criterion in criteria)
+    tag, condition = _kept_date_lookup(resource_row, resource_type, name, prefixes)
+    if f"{tag}low_max" in binds:
+        return None
+    numbers = [n for criterion in criteria for value in criterion.values for n in exact_values(value, name)]
+    binds.update({tag + key: value for key, value in values.items()})
+    binds.update({f"{tag}x{position}": number for position, number in enumerate(numbers)})
+    return condition
+
+
+_kept_serials = itertools.count()
+
+
+@lru_cache(maxsize=512)
+def _kept_date_lookup(
+    resource_row: FromClause, resource_type: str, name: str, prefixes: tuple[tuple[str, ...], ...]
+) -> tuple[str, ColumnElement[bool]]:
+    """The date lookup of dates_condition for one shape, its numbers as bind parameters named `<tag><key>` (a tag
+    of its own, so that two kept lookups in one statement never share a name). An open end is bound as a number
+    beyond every stored one (date_conditions.scan_values), so the scans have one shape whatever the bounds."""
+    tag = f"date{next(_kept_serials)}_"
+    table = INDEX_TABLES["date"]
+    lo, hi, span = table.c.low, table.c.high, table.c.span
+
+    def bound(key: str) -> ColumnElement[int]:
+        return bindparam(tag + key, type_=lo.type)
+
+    branches = [
+        select(table.c.resource_pk, lo, hi).where(
+            table.c.resource_type == resource_type,
+            table.c.param == name,
+            span == span_class,
+            lo >= bound(f"floor{span_class}"),
+            lo <= bound("low_max"),
+            hi >= bound("high_min"),
+            hi <= bound("high_max"),
+        )
+        for span_class in [*range(len(SPAN_LIMITS)), UNBOUNDED]
+    ]
+    found = union_all(*branches).subquery("date_rows")
+    positions = itertools.count()
+
+    def take() -> ColumnElement[int]:
+        return bound(f"x{next(positions)}")
+
+    exact = and_(*(or_(*(exact_test(found, prefix, take) for prefix in values)) for values in prefixes))
+    return tag, resource_row.c.pk.in_(select(found.c.resource_pk).where(exact))
