@@ -175,10 +175,22 @@ def _allocate_pks(conn: Connection, count: int) -> list[int]:
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """A plain multi-row INSERT through the driver's executemany: the loader's hot path, where building a
-    SQLAlchemy parameter dict per row cost more than the database's own work."""
+    SQLAlchemy parameter dict per row cost more than the database's own work. On PostgreSQL, COPY: the same rows
+    in the same transaction, streamed without a statement per row."""
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, columns, rows)
+        return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     conn.exec_driver_sql(statement, rows)
+
+
+def _copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert_index(
