@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     FromClause,
@@ -116,6 +117,12 @@ def search(
     return SearchPage(matches, included, total, has_next)
 
 
+_page_rows = resources.alias("page")
+_PAGE_CONTENT = select(_page_rows.c.pk, _page_rows.c.resource_type, _page_rows.c.id, _page_rows.c.content).where(
+    _page_rows.c.pk.in_(bindparam("page_pks", expanding=True))
+)  # the page's JSON by key: one statement object, its keys an expanding parameter
+
+
 def _page_with_total(
     conn: Connection,
     fetch: SearchRequest,
@@ -132,10 +139,7 @@ def _page_with_total(
     if not found:  # a page past the end: the total still counts
         return [], conn.execute(count_query(row, conditions), binds or None).scalar_one()
     order = {r.pk: position for position, r in enumerate(found)}
-    stored = resources.alias("page")
-    content = conn.execute(
-        select(stored.c.pk, stored.c.resource_type, stored.c.id, stored.c.content).where(stored.c.pk.in_(list(order)))
-    ).all()
+    content = conn.execute(_PAGE_CONTENT, {"page_pks": list(order)}).all()
     return sorted(content, key=lambda r: order[r.pk]), int(found[0].total)
 
 
@@ -278,18 +282,18 @@ def history(
 def _everything_rows(
     row: FromClause,
     visibility: Visibility,
-    patient_ids: Sequence[str],
-    since: int | None = None,
-    types: Sequence[str] | None = None,
+    patient_ids: Sequence[str] | BindParameter[Any],
+    since: int | BindParameter[Any] | None = None,
+    types: Sequence[str] | BindParameter[Any] | None = None,
 ) -> list[ColumnElement[bool]]:
     """Conditions on `row` for Patient/$everything: the patients, every resource that refers to them, and what
-    those refer to, as `visibility` allows."""
+    those refer to, as `visibility` allows. The patients, the moment and the types are values, or bind parameters
+    of the statement kept for the shape (`_everything_statements`)."""
+    ids = patient_ids if isinstance(patient_ids, BindParameter) else list(patient_ids)
     compartment = select(idx_reference.c.resource_pk).where(
-        idx_reference.c.target_type == "Patient", idx_reference.c.target_id.in_(list(patient_ids))
+        idx_reference.c.target_type == "Patient", idx_reference.c.target_id.in_(ids)
     )
-    patients = select(resources.c.pk).where(
-        resources.c.resource_type == "Patient", resources.c.id.in_(list(patient_ids))
-    )
+    patients = select(resources.c.pk).where(resources.c.resource_type == "Patient", resources.c.id.in_(ids))
     outward = idx_reference.alias("o")
     referenced_row = resources.alias("ref")
     referenced = (
@@ -308,8 +312,8 @@ def _everything_rows(
     conditions = [row.c.pk.in_(select(members.c[0])), *live_rows(row, None, visibility)]
     if since is not None:
         conditions.append(row.c.last_updated >= since)
-    if types:
-        conditions.append(row.c.resource_type.in_(list(types)))
+    if types is not None and (isinstance(types, BindParameter) or types):
+        conditions.append(row.c.resource_type.in_(types if isinstance(types, BindParameter) else list(types)))
     return conditions
 
 
@@ -317,6 +321,43 @@ def everything_includes_any(conn: Connection, visibility: Visibility, patient_id
     """Whether any of these patients' $everything rows meets `visibility`: one EXISTS, no count."""
     row = resources.alias("r")
     return bool(conn.execute(select(exists().where(*_everything_rows(row, visibility, patient_ids)))).scalar())
+
+
+def _build_everything_statements(
+    visibility: Visibility, with_since: bool, with_types: bool
+) -> tuple[Select[tuple[str, str, bytes | None, int]], Select[tuple[int]]]:
+    row = resources.alias("r")
+    conditions = _everything_rows(
+        row,
+        visibility,
+        bindparam("everything_ids", expanding=True),
+        bindparam("everything_since") if with_since else None,
+        bindparam("everything_types", expanding=True) if with_types else None,
+    )
+    # The total rides on the page's rows as a window count (worked out before LIMIT): one pass over the person's
+    # rows and their visibility checks instead of two. Only a page past the end needs a separate count.
+    page = (
+        select(row.c.resource_type, row.c.id, row.c.content, func.count().over().label("total"))
+        .where(*conditions)
+        .order_by((row.c.resource_type != "Patient").asc(), row.c.resource_type, row.c.pk)
+        .limit(bindparam("everything_limit"))
+        .offset(bindparam("everything_offset"))
+    )
+    return page, count_query(row, conditions)
+
+
+_cached_everything_statements = lru_cache(maxsize=1024)(_build_everything_statements)
+
+
+def _everything_statements(
+    visibility: Visibility, with_since: bool, with_types: bool
+) -> tuple[Select[tuple[str, str, bytes | None, int]], Select[tuple[int]]]:
+    """The page and count statements of $everything, kept per visibility and shape (as `_read_statement`, decision
+    0009): building and keying them afresh was a sizeable share of a served $everything."""
+    try:
+        return _cached_everything_statements(visibility, with_since, with_types)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable visibility: build them afresh
+        return _build_everything_statements(visibility, with_since, with_types)
 
 
 def everything(
@@ -329,17 +370,17 @@ def everything(
     offset: int,
 ) -> SearchPage:
     """Patient/$everything: the patients, every resource that refers to them, and what those refer to."""
-    row = resources.alias("r")
-    conditions = _everything_rows(row, ctx.visibility, patient_ids, since, types)
-    # The total rides on the page's rows as a window count (worked out before LIMIT): one pass over the person's
-    # rows and their visibility checks instead of two. Only a page past the end needs a separate count.
-    rows = conn.execute(
-        select(row.c.resource_type, row.c.id, row.c.content, func.count().over().label("total"))
-        .where(*conditions)
-        .order_by((row.c.resource_type != "Patient").asc(), row.c.resource_type, row.c.pk)
-        .limit(count + 1)
-        .offset(offset)
-    ).all()
-    total = int(rows[0].total) if rows else conn.execute(count_query(row, conditions)).scalar_one()
+    page, counting = _everything_statements(ctx.visibility, since is not None, bool(types))
+    values: dict[str, Any] = {
+        "everything_ids": list(patient_ids),
+        "everything_limit": count + 1,
+        "everything_offset": offset,
+    }
+    if since is not None:
+        values["everything_since"] = since
+    if types:
+        values["everything_types"] = list(types)
+    rows = conn.execute(page, values).all()
+    total = int(rows[0].total) if rows else conn.execute(counting, values).scalar_one()
     matches = [Found(r.resource_type, r.id, r.content) for r in rows[:count]]
     return SearchPage(matches, [], total, has_next=len(rows) > count)
