@@ -154,22 +154,3 @@ def test_one_criterion_with_or_values_matches_the_oracle(store: FhirStore, prefi
 )
 def test_repeating_dates_keep_some_value_per_criterion(store: FhirStore, query: str, expected: set[str]) -> None:
     assert ids(store, "Observation", query) == expected
-
-
-def test_searches_of_one_shape_share_a_kept_statement_with_their_own_values() -> None:
-    """Decision 0009: a date search's lookup is kept per shape (type, parameter, prefixes), its numbers bound per
-    search, so two days' searches use one statement object with different values (and the oracle tests above,
-    which run many values of each shape on one store, show that no search is answered with another's values)."""
-    from joinedup.fhir.search_request import parse_search
-    from joinedup.store.context import SYSTEM
-    from joinedup.store.search_compiler import matching
-
-    def lookup(day: str) -> tuple[object, dict[str, object]]:
-        request = parse_search("Encounter", [("date", f"ge{day}"), ("date", f"le{day}")])
-        _, conditions, binds = matching(request, SYSTEM.visibility)
-        return conditions[-1], binds
-
-    first, first_binds = lookup("2021-06-15")
-    second, second_binds = lookup("2022-01-31")
-    assert first is second
-    assert first_binds.keys() == second_binds.keys() and first_binds != second_binds

@@ -70,6 +70,9 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         (f"code={SNOMED}|", {"c-diabetes", "c-htn"}),
         ("code=38341003,local-1", {"c-htn", "c-nosys"}),  # OR
         (f"code=44054006&code={LOCAL}|", {"c-local"}),  # AND
+        # Two criteria of one shape: the second cannot share the first's kept condition (decision 0009)
+        (f"code={SNOMED}|44054006&code={SNOMED}|44054006", {"c-diabetes"}),
+        (f"code={SNOMED}|44054006&code={SNOMED}|38341003", set()),
         ("code=4405400", set()),  # codes match whole, never by prefix
         ("clinical-status=resolved", {"c-htn"}),
         ("clinical-status=active", {"c-diabetes", "c-local", "c-nosys", "c-text"}),

@@ -257,6 +257,10 @@ def param_condition(
         return resource_row.c.pk.not_in(found)
     if kind == "date" and modifier is None:
         return dates_condition([criterion], resource_row, resource_type, probe, binds)
+    if binds is not None and modifier is None and kind in _KEPT_KINDS:
+        kept = _kept_values_condition(criterion, resource_row, resource_type, probe, binds)
+        if kept is not None:
+            return kept
     matches = [_value_match(parameter, modifier, v, key) for v in criterion.values]
     if not matches:
         return false()
@@ -370,3 +374,77 @@ def _kept_date_lookup(
 
     exact = and_(*(or_(*(exact_test(found, prefix, take) for prefix in values)) for values in prefixes))
     return tag, resource_row.c.pk.in_(select(found.c.resource_pk).where(exact))
+
+
+# Token and reference criteria without a modifier (a patient's Conditions by code, Tasks by owner and status) kept
+# per shape like dates: each value's shape names the index columns it compares (code; system; system and code; the
+# target's type and id; its id; its url), in the order its values are bound.
+_KEPT_COLUMNS = {"code": "code", "system": "system", "type": "target_type", "id": "target_id", "url": "url"}
+_KEPT_KINDS = frozenset({"token", "reference"})
+
+
+def _token_shape(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """What `_token` compares for a value without a modifier, as (columns, values)."""
+    if "|" not in text:
+        return ("code",), [text]
+    system, _, code = text.partition("|")
+    return (("system",), [system]) if code == "" else (("system", "code"), [system, code])
+
+
+def _reference_shape(text: str, parameter: SearchParameter) -> tuple[tuple[str, ...], list[str]]:
+    """What `_reference` compares for a value without a modifier, as (columns, values)."""
+    if text.startswith(("http://", "https://", "urn:")):
+        return ("url",), [text.split("|")[0] if "/_history/" not in text else text]
+    parts = text.split("/")
+    if len(parts) >= 2 and parts[0][:1].isupper():
+        return ("type", "id"), [parts[0], parts[1]]
+    if parameter.targets and len(parameter.targets) == 1:
+        return ("type", "id"), [parameter.targets[0], text]
+    return ("id",), [text]
+
+
+def _kept_values_condition(
+    criterion: ParamCriterion, resource_row: FromClause, resource_type: str, probe: bool, binds: Binds
+) -> ColumnElement[bool] | None:
+    """The kept condition for this token or reference criterion's shape, its values added to `binds`; None when
+    the same shape already serves another criterion of this search."""
+    parameter = criterion.parameter
+    shapes: list[tuple[str, ...]] = []
+    values: list[str] = []
+    for value in criterion.values:
+        if parameter.type == "reference":
+            shape, found = _reference_shape(value.text, parameter)
+        else:
+            shape, found = _token_shape(value.text)
+        shapes.append(shape)
+        values += found
+    if not shapes:
+        return None
+    tag, condition = _kept_values_lookup(resource_row, resource_type, parameter, probe, tuple(shapes))
+    if f"{tag}v0" in binds:
+        return None
+    binds.update({f"{tag}v{position}": value for position, value in enumerate(values)})
+    return condition
+
+
+@lru_cache(maxsize=1024)
+def _kept_values_lookup(
+    resource_row: FromClause,
+    resource_type: str,
+    parameter: SearchParameter,
+    probe: bool,
+    shapes: tuple[tuple[str, ...], ...],
+) -> tuple[str, ColumnElement[bool]]:
+    tag = f"{parameter.type}{next(_kept_serials)}_"
+    kind = index_kind(parameter)
+
+    def match(table: FromClause) -> ColumnElement[bool]:
+        positions = itertools.count()
+
+        def take(column: str) -> ColumnElement[bool]:
+            target = table.c[_KEPT_COLUMNS[column]]
+            return target == bindparam(f"{tag}v{next(positions)}", type_=target.type)
+
+        return or_(*(and_(*(take(column) for column in shape)) for shape in shapes))
+
+    return tag, _has_value(resource_row, kind, resource_type, parameter, match, probe)
