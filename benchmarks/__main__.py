@@ -93,7 +93,19 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=50_000)
     parser.add_argument("--seconds", type=int, default=15, help="measured seconds per serving scenario")
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument(
+        "--only",
+        choices=["serving"],
+        help="measure only serving against the existing SQLite store (loaded if absent), print the figures and "
+        "leave docs/benchmarks.md alone",
+    )
+    parser.add_argument(
+        "--databases", default="SQLite,PostgreSQL", help="with --only serving: which of SQLite,PostgreSQL to serve"
+    )
     arguments = parser.parse_args()
+    if arguments.only == "serving":
+        _serving_only(arguments)
+        return
     work: Path = arguments.work
     work.mkdir(parents=True, exist_ok=True)
     sections: dict[str, Any] = {
@@ -139,6 +151,39 @@ def main() -> None:
     sections["load_after"] = load_average()
     write_report(REPO / "docs" / "benchmarks.md", sections)
     print("wrote docs/benchmarks.md")
+
+
+def _serving_only(arguments: argparse.Namespace) -> None:
+    """Serving on the existing store only (for comparing changes to the serving path in minutes, not an hour)."""
+    wanted = {name.strip().lower() for name in arguments.databases.split(",") if name.strip()}
+    work: Path = arguments.work
+    work.mkdir(parents=True, exist_ok=True)
+    feeds = corpus.place_feeds(work / f"place-{arguments.people}", arguments.people)
+    corpus.write_tasks(feeds, arguments.tasks)
+    sqlite_file = work / "bench.sqlite3"
+    _sqlite_serving_store(sqlite_file, feeds, corpus.count_lines(feeds))
+    print(f"load average before: {load_average()}", flush=True)
+    if "sqlite" in wanted:
+        _print_serving("SQLite", _serve("SQLite", f"sqlite:///{sqlite_file}", arguments.seconds))
+    if "postgresql" in wanted:
+        sys.path.insert(0, str(REPO))
+        from tests.support.postgres_server import PostgresServer
+
+        with PostgresServer() as server:
+            postgres_url = server.create_database("serving")
+            copy_store(sqlite_file, postgres_url, lambda table, rows: print(f"copied {table}: {rows:,}", flush=True))
+            _print_serving("PostgreSQL", _serve("PostgreSQL", postgres_url, arguments.seconds))
+    print(f"load average after: {load_average()}", flush=True)
+
+
+def _print_serving(name: str, served: dict[str, Any]) -> None:
+    print(f"\n{name}: scenario | requests/s | p50 ms | p95 ms | errors")
+    for figures in served["results"]:
+        print(
+            f"{figures.scenario} | {figures.requests_per_second:,.0f} | {figures.p50_ms:.1f} | "
+            f"{figures.p95_ms:.1f} | {figures.errors}",
+            flush=True,
+        )
 
 
 def _prepared_text(load_seconds: float | None) -> str:
