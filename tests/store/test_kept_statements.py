@@ -42,3 +42,19 @@ def test_token_and_reference_criteria_of_one_shape_share_a_kept_condition() -> N
     assert [id(c) for c in first[-2:]] == [id(c) for c in second[-2:]]
     assert set(first_binds.values()) == {"Patient", "p1", "http://snomed.info/sct", "44054006"}
     assert set(second_binds.values()) == {"Patient", "p2", "http://snomed.info/sct", "38341003"}
+
+
+def test_a_search_is_kept_whole_only_when_every_criterion_is_kept() -> None:
+    """reads.py keeps the whole page statement only when every criterion's condition is a kept one: a repeated
+    shape (built inline, its values in the statement) makes the search's statement its own."""
+    from joinedup.store.search_compiler import matching_shape
+
+    def kept(pairs: list[tuple[str, str]]) -> object:
+        return matching_shape(parse_search("Condition", pairs), SYSTEM.visibility)[3]
+
+    assert kept([("subject", "Patient/p1"), ("code", "http://snomed.info/sct|44054006")]) is not None
+    # the first code leads (IN) and the second probes (EXISTS): two shapes; a third probe repeats the second's
+    codes = [("code", f"http://snomed.info/sct|{n}") for n in (1, 2, 3)]
+    assert kept(codes[:2]) is not None
+    assert kept(codes) is None
+    assert kept([("code:not", "http://snomed.info/sct|1")]) is None

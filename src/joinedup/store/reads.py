@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -29,7 +30,7 @@ from joinedup.fhir.search_request import IncludeSpec, SearchRequest
 from .context import StoreContext, Visibility
 from .results import Found, HistoryPage, SearchPage, Version
 from .schema import idx_reference, resource_versions, resources
-from .search_compiler import count_query, live_rows, matching, page_query
+from .search_compiler import count_query, live_rows, matching_shape, page_query
 
 MAX_INCLUDE_ROUNDS = 4  # :iterate stops here, so a cycle of references cannot run away
 MAX_INCLUDED = 5000
@@ -99,7 +100,7 @@ def search(
     request: SearchRequest,
     extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
 ) -> SearchPage:
-    row, conditions, binds = matching(request, ctx.visibility, extra)
+    row, conditions, binds, kept = matching_shape(request, ctx.visibility, extra)
     total: int | None = None
     wants_total = request.total != "none" or request.summary == "count"
     if request.summary == "count" or request.count == 0:
@@ -107,7 +108,7 @@ def search(
         return SearchPage([], [], total, has_next=False)
     fetch = replace(request, count=request.count + 1)
     if wants_total:
-        rows, total = _page_with_total(conn, fetch, row, conditions, binds)
+        rows, total = _page_with_total(conn, fetch, row, conditions, binds, kept, ctx.visibility)
     else:
         rows = list(conn.execute(page_query(fetch, row, conditions), binds or None).all())
     has_next = len(rows) > request.count
@@ -129,18 +130,60 @@ def _page_with_total(
     row: FromClause,
     conditions: list[ColumnElement[bool]],
     binds: dict[str, object],
+    kept: tuple[ColumnElement[bool], ...] | None = None,
+    visibility: Visibility | None = None,
 ) -> tuple[list[Row[Any]], int]:
     """The page and the total from one pass over the matches: the page's keys carry the total as a window count
     (worked out before LIMIT), then the page's content is read by key. A separate count evaluated every criterion
     and visibility check a second time; keys only, because a window over whole rows would hold every match's JSON.
     """
-    keyed = page_query(fetch, row, conditions).with_only_columns(row.c.pk, func.count().over().label("total"))
+    keyed = _kept_keyed_page(fetch, row, conditions, kept, visibility)
     found = conn.execute(keyed, binds or None).all()
     if not found:  # a page past the end: the total still counts
         return [], conn.execute(count_query(row, conditions), binds or None).scalar_one()
     order = {r.pk: position for position, r in enumerate(found)}
     content = conn.execute(_PAGE_CONTENT, {"page_pks": list(order)}).all()
     return sorted(content, key=lambda r: order[r.pk]), int(found[0].total)
+
+
+def _keyed_page(
+    fetch: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
+) -> Select[tuple[object, ...]]:
+    return page_query(fetch, row, conditions).with_only_columns(row.c.pk, func.count().over().label("total"))
+
+
+_KEPT_PAGES: dict[tuple[Any, ...], tuple[Select[tuple[object, ...]], tuple[ColumnElement[bool], ...]]] = {}
+_KEPT_PAGES_LIMIT = 1024
+_kept_pages_guard = threading.Lock()
+
+
+def _kept_keyed_page(
+    fetch: SearchRequest,
+    row: FromClause,
+    conditions: list[ColumnElement[bool]],
+    kept: tuple[ColumnElement[bool], ...] | None,
+    visibility: Visibility | None,
+) -> Select[tuple[object, ...]]:
+    """The keyed page statement, kept when every criterion's condition is kept (decision 0009): the type, the
+    visibility, those conditions (by identity; the entry holds them, so an id is never reused while it is kept),
+    the sort and the paging decide it. Building and keying it walked every kept condition again per request."""
+    if kept is None or visibility is None:
+        return _keyed_page(fetch, row, conditions)
+    try:
+        shape = tuple(id(c) for c in kept)
+        key = (fetch.resource_type, visibility, shape, tuple(fetch.sort), fetch.count, fetch.offset)
+        hash(key)
+    except TypeError:  # an unhashable visibility: build it afresh
+        return _keyed_page(fetch, row, conditions)
+    found = _KEPT_PAGES.get(key)
+    if found is not None:
+        return found[0]
+    statement = _keyed_page(fetch, row, conditions)
+    with _kept_pages_guard:
+        if len(_KEPT_PAGES) >= _KEPT_PAGES_LIMIT:
+            _KEPT_PAGES.pop(next(iter(_KEPT_PAGES)))
+        _KEPT_PAGES[key] = (statement, kept)
+    return statement
 
 
 def _includes(

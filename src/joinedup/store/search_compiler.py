@@ -13,7 +13,7 @@ from joinedup.fhir.search_request import ChainCriterion, Criterion, HasCriterion
 
 from .context import Visibility
 from .schema import INDEX_TABLES, idx_reference, resources
-from .search_conditions import Binds, dates_condition, index_kind, param_condition
+from .search_conditions import KEPT, Binds, dates_condition, index_kind, param_condition
 
 
 def live_rows(resource_row: FromClause, resource_type: str | None, visibility: Visibility) -> list[ColumnElement[bool]]:
@@ -175,13 +175,26 @@ def matching(
 ) -> tuple[FromClause, list[ColumnElement[bool]], Binds]:
     """The resources alias and the full WHERE of a search, shared by the page and the count, and the values of the
     bind parameters of the conditions kept for its shape (to be passed with every statement built on them)."""
+    row, conditions, binds, _ = matching_shape(request, visibility, extra)
+    return row, conditions, binds
+
+
+def matching_shape(
+    request: SearchRequest,
+    visibility: Visibility,
+    extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
+) -> tuple[FromClause, list[ColumnElement[bool]], Binds, tuple[ColumnElement[bool], ...] | None]:
+    """`matching`, and the criteria's kept conditions when every criterion has one (None otherwise): with the
+    type, the visibility and the paging they decide the whole statement (reads.py keeps it)."""
     row = SEARCH_ROW
     binds: Binds = {}
     conditions = live_rows(row, request.resource_type, visibility)
-    conditions += _criteria_conditions(request.criteria, row, request.resource_type, visibility, binds)
+    criteria = _criteria_conditions(request.criteria, row, request.resource_type, visibility, binds)
+    conditions += criteria
     if extra is not None:
         conditions.append(extra(row))
-    return row, conditions, binds
+    kept = tuple(criteria) if extra is None and all(id(c) in KEPT for c in criteria) else None
+    return row, conditions, binds, kept
 
 
 def page_query(

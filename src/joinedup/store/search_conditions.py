@@ -338,6 +338,12 @@ def _kept_for_shape(
 
 
 _kept_serials = itertools.count()
+KEPT: set[int] = set()  # ids of kept conditions (search_compiler keeps whole statements made only of these)
+
+
+def _kept(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    KEPT.add(id(condition))
+    return condition
 
 
 @lru_cache(maxsize=512)
@@ -373,7 +379,7 @@ def _kept_date_lookup(
         return bound(f"x{next(positions)}")
 
     exact = and_(*(or_(*(exact_test(found, prefix, take) for prefix in values)) for values in prefixes))
-    return tag, resource_row.c.pk.in_(select(found.c.resource_pk).where(exact))
+    return tag, _kept(resource_row.c.pk.in_(select(found.c.resource_pk).where(exact)))
 
 
 # Token and reference criteria without a modifier (a patient's Conditions by code, Tasks by owner and status) kept
@@ -447,4 +453,4 @@ def _kept_values_lookup(
 
         return or_(*(and_(*(take(column) for column in shape)) for shape in shapes))
 
-    return tag, _has_value(resource_row, kind, resource_type, parameter, match, probe)
+    return tag, _kept(_has_value(resource_row, kind, resource_type, parameter, match, probe))
