@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -338,11 +339,12 @@ def _kept_for_shape(
 
 
 _kept_serials = itertools.count()
-KEPT: set[int] = set()  # ids of kept conditions (search_compiler keeps whole statements made only of these)
+KEPT: set[int] = set()  # ids of live kept conditions (reads.py keeps whole statements made only of these)
 
 
 def _kept(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     KEPT.add(id(condition))
+    weakref.finalize(condition, KEPT.discard, id(condition))  # gone with the condition, before its id is reused
     return condition
 
 
