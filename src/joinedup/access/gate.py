@@ -81,8 +81,12 @@ class AccessGate:
             shown_as=self.pseudonymiser.raw if isinstance(visibility, SecondaryUseVisibility) else None,
         )
 
-    def _secondary_use(self, ctx: AccessContext) -> bool:
-        return isinstance(self.policy.visibility(ctx), SecondaryUseVisibility)
+    def _naming_one(self, ctx: AccessContext, resource_type: str, interaction: str) -> StoreContext:
+        """The store context of a call that names one resource: refused to secondary use for a personal one."""
+        store_ctx = self._store_context(ctx)
+        if store_ctx.shown_as is not None:
+            refuse_named_person(resource_type, interaction)
+        return store_ctx
 
     def _shown(self, store_ctx: StoreContext, page: SearchPage) -> SearchPage:
         """The page as this caller is shown it (pseudonymised for secondary use), after the audit has recorded
@@ -159,9 +163,7 @@ class AccessGate:
         patients = {resource_id} if resource_type == "Patient" else set()
         with self._audited(ctx, "read", [target], patients):
             self._scoped(ctx, resource_type, "r")
-            if self._secondary_use(ctx):
-                refuse_named_person(resource_type, "a read")
-            version = self.store.read(self._store_context(ctx), resource_type, resource_id)
+            version = self.store.read(self._naming_one(ctx, resource_type, "a read"), resource_type, resource_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
 
@@ -170,9 +172,8 @@ class AccessGate:
         patients = {resource_id} if resource_type == "Patient" else set()
         with self._audited(ctx, "vread", [target], patients):
             self._scoped(ctx, resource_type, "r")
-            if self._secondary_use(ctx):
-                refuse_named_person(resource_type, "a version read")
-            version = self.store.vread(self._store_context(ctx), resource_type, resource_id, version_id)
+            store_ctx = self._naming_one(ctx, resource_type, "a version read")
+            version = self.store.vread(store_ctx, resource_type, resource_id, version_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
 
@@ -201,9 +202,8 @@ class AccessGate:
         with self._audited(ctx, "search", what, patients) as detail:
             detail["query"] = f"Patient/{patient_id}/{request.resource_type}"
             self._scoped(ctx, request.resource_type, "s")
-            if self._secondary_use(ctx):
-                refuse_named_person("Patient", "a compartment search")
-            page = self.store.compartment_search(self._store_context(ctx), patient_id, request)
+            store_ctx = self._naming_one(ctx, "Patient", "a compartment search")
+            page = self.store.compartment_search(store_ctx, patient_id, request)
             self._search_audit(detail, what, patients, page)
             return page
 
@@ -221,9 +221,10 @@ class AccessGate:
         with self._audited(ctx, "history", what, patients) as detail:
             detail["query"] = "/".join(p for p in (resource_type, resource_id) if p) or "system"
             self._scoped(ctx, resource_type or "*", "r")
-            store_ctx = self._store_context(ctx)
-            if store_ctx.shown_as is not None and resource_type and resource_id:
-                refuse_named_person(resource_type, "the history")
+            if resource_type and resource_id:
+                store_ctx = self._naming_one(ctx, resource_type, "the history")
+            else:
+                store_ctx = self._store_context(ctx)
             page = self.store.history(store_ctx, resource_type, resource_id, since, count, offset)
             what.extend(f"{v.resource_type}/{v.id}/_history/{v.version_id}" for v in page.versions)
             patients |= patients_of_all((v.resource_type, v.id, v.raw) for v in page.versions)
@@ -254,9 +255,8 @@ class AccessGate:
         with self._audited(ctx, "everything", what, patients) as detail:
             detail["query"] = f"Patient/{patient_id}/$everything"
             self._scoped(ctx, "Patient", "r")
-            if self._secondary_use(ctx):
-                refuse_named_person("Patient", "$everything")
-            page = self.store.everything(self._store_context(ctx), patient_id, since, types, count, offset)
+            store_ctx = self._naming_one(ctx, "Patient", "$everything")
+            page = self.store.everything(store_ctx, patient_id, since, types, count, offset)
             what.extend(f"{f.resource_type}/{f.id}" for f in page.found)
             detail["returned"] = len(page.found)
             return page
@@ -365,10 +365,9 @@ class AccessGate:
         kick-off audited (what was asked for; the files written are listed in the job's manifest). Secondary use
         exports everyone it may see or nobody: a group can be one person, so a group's export is refused."""
         with self._audited(ctx, "export", [what if group_id is None else f"Group/{group_id}/$export"], set()):
-            store_ctx = self._store_context(ctx)
-            if group_id is not None and store_ctx.shown_as is not None:
-                refuse_named_person("Group", "a bulk export")
-            return store_ctx
+            if group_id is not None:
+                return self._naming_one(ctx, "Group", "a bulk export")
+            return self._store_context(ctx)
 
     def require_own_export(self, ctx: AccessContext, job_id: str) -> None:
         """An export job's status, files and cancelling are for whoever started it: its files hold what *their*
