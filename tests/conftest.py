@@ -68,12 +68,14 @@ def _clone_postgres(server: PostgresServer, template_url: str) -> str:
     return make_url(template_url).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database on each backend."""
+def migrated_database(
+    request: pytest.FixtureRequest, folder: Path, file_name: str = "joinedup.sqlite3"
+) -> Iterator[str]:
+    """A freshly migrated, empty database on the backend the fixture's param names (an SQLite file in `folder`, or
+    a PostgreSQL database cloned from the template and dropped afterwards)."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "joinedup.sqlite3"
+        path = folder / file_name
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -81,6 +83,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = _clone_postgres(server, request.getfixturevalue("postgres_template"))
     yield url
     server.drop_database(make_url(url).database or "")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each backend."""
+    yield from migrated_database(request, tmp_path)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import tempfile
 import time
 import uuid
@@ -32,7 +31,6 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
 from joinedup.access.audit.trail import AuditEntry, now_micros
 from joinedup.access.roles import catalogue
@@ -47,8 +45,7 @@ from joinedup.web.csrf import CSRF_KEY
 from joinedup.web.install import SESSION_COOKIE
 from joinedup.web.session import SESSION_KEY, SignedIn
 
-from ..conftest import _clone_postgres
-from ..support.postgres_server import PostgresServer
+from ..conftest import migrated_database
 from ..web import place as web_place
 from . import test_matrix_place as mx
 
@@ -77,15 +74,7 @@ ROUTES = route_table()
 
 # --- the places, once per database -------------------------------------------------------------------------------
 def _database(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp / "matrix.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = _clone_postgres(server, request.getfixturevalue("postgres_template"))
-    yield url
-    server.drop_database(make_url(url).database or "")
+    yield from migrated_database(request, tmp, "matrix.sqlite3")
 
 
 @dataclass
@@ -296,13 +285,22 @@ def visible_markers(user: mx.User) -> set[str]:
     return {k for k in mx.visible_keys(user, "Observation")}
 
 
+def pseudonymised_key(place: Place, key: str) -> str:
+    """The key as secondary use sees it: a personal resource under its pseudonym."""
+    resource_type, _, resource_id = key.partition("/")
+    return f"{resource_type}/{place.gate.pseudonymiser.resource_id(resource_type, resource_id)}"
+
+
 def pseudonymised(place: Place, keys: set[str]) -> set[str]:
-    """The keys as secondary use sees them: personal resources under their pseudonyms."""
-    shown = set()
-    for key in keys:
-        resource_type, _, resource_id = key.partition("/")
-        shown.add(f"{resource_type}/{place.gate.pseudonymiser.resource_id(resource_type, resource_id)}")
-    return shown
+    return {pseudonymised_key(place, key) for key in keys}
+
+
+def shown_target(place: Place, cell: Cell) -> tuple[str, bool]:
+    """The cell's resource as its user would be shown it, and whether they are: under its pseudonym and by the
+    secondary-use rule for secondary use, as stored and by the direct-care rule for everyone else."""
+    if not mx.secondary_use(cell.user):
+        return cell.target_key, cell.sees_target
+    return pseudonymised_key(place, cell.target_key), mx.secondary_visible(mx.entry_of(cell.target_key))
 
 
 def refused_to_secondary_use(
@@ -446,13 +444,9 @@ def _history_cells(place: Place, check: Check, url: str, resource_type: str | No
         expect(response.status_code == 200, f"status {response.status_code}")
         if response.status_code == 200:
             body = response.json()
-            secondary = mx.secondary_use(cell.user)
-            wanted = (pseudonymised(place, mx.secondary_keys(resource_type)) if secondary
+            wanted = (pseudonymised(place, mx.secondary_keys(resource_type)) if mx.secondary_use(cell.user)
                       else mx.visible_keys(cell.user, resource_type))  # fmt: skip
-            target, sees = cell.target_key, cell.sees_target
-            if secondary:
-                target = next(iter(pseudonymised(place, {target})))
-                sees = mx.secondary_visible(mx.entry_of(cell.target_key))
+            target, sees = shown_target(place, cell)
             got = keys_of(body)
             expect(got == wanted, f"history has {sorted(got - wanted)} more and {sorted(wanted - got)} fewer")
             expect((target in got) == sees, "the cell's resource is wrongly shown or hidden")
@@ -555,11 +549,9 @@ def _export_cells(place: Place, check: Check, url_of: Callable[[Cell], str], per
             expect(status == 202, f"kick-off status {status}")
         found = place.exports[key][1]
         wanted = mx.visible_keys(user, "Observation", pid if per_subject else None)
-        target, sees = cell.target_key, cell.sees_target
         if mx.secondary_use(user):
             wanted = pseudonymised(place, mx.secondary_keys("Observation"))
-            target = next(iter(pseudonymised(place, {target})))
-            sees = mx.secondary_visible(mx.entry_of(cell.target_key))
+        target, sees = shown_target(place, cell)
         expect(found == wanted, f"exported {sorted(found - wanted)} more, {sorted(wanted - found)} fewer")
         expect((target in found) == sees, "the cell's resource is wrongly exported or not")
 
@@ -1130,14 +1122,19 @@ def test_every_route_has_cells() -> None:
     assert not stale, f"cells for routes the application no longer has: {stale}"
 
 
+def _run_route(place: Place, key: tuple[str, str]) -> None:
+    """Every cell of one route on the place, each failing cell reported."""
+    check = Check()
+    ROUTE_CHECKS[key](place, check, key)
+    check.done(key)
+
+
 READ_ROUTES = [r for r in ROUTES if r in ROUTE_CHECKS and r not in WRITE_ROUTES | FRESH_ROUTES]
 
 
 @pytest.mark.parametrize("key", READ_ROUTES, ids=[f"{m} {p}" for m, p in READ_ROUTES])
 def test_read_route(reads: Place, key: tuple[str, str]) -> None:
-    check = Check()
-    ROUTE_CHECKS[key](reads, check, key)
-    check.done(key)
+    _run_route(reads, key)
 
 
 WRITES = [r for r in ROUTES if r in WRITE_ROUTES]
@@ -1145,9 +1142,7 @@ WRITES = [r for r in ROUTES if r in WRITE_ROUTES]
 
 @pytest.mark.parametrize("key", WRITES, ids=[f"{m} {p}" for m, p in WRITES])
 def test_write_route(writes: Place, key: tuple[str, str]) -> None:
-    check = Check()
-    ROUTE_CHECKS[key](writes, check, key)
-    check.done(key)
+    _run_route(writes, key)
 
 
 FRESH = [r for r in ROUTES if r in FRESH_ROUTES]
@@ -1155,6 +1150,4 @@ FRESH = [r for r in ROUTES if r in FRESH_ROUTES]
 
 @pytest.mark.parametrize("key", FRESH, ids=[f"{m} {p}" for m, p in FRESH])
 def test_fresh_route(fresh: Place, key: tuple[str, str]) -> None:
-    check = Check()
-    ROUTE_CHECKS[key](fresh, check, key)
-    check.done(key)
+    _run_route(fresh, key)
