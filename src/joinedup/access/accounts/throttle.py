@@ -14,14 +14,14 @@ import math
 import time
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from joinedup.store.governance_schema import rate_limit_failures as failures
 
 MICROS = 1_000_000
 
 
-def _hashed(key: str) -> str:
+def hashed_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -45,7 +45,7 @@ class Throttle:
                     select(failures.c.failed_at)
                     .where(
                         failures.c.scope == self.scope,
-                        failures.c.key_hash == _hashed(key),
+                        failures.c.key_hash == hashed_key(key),
                         failures.c.failed_at > since,
                     )
                     .order_by(failures.c.failed_at.desc())
@@ -59,19 +59,8 @@ class Throttle:
     def failed(self, keys: Iterable[str], window: float = 24 * 3600) -> None:
         """Count a failure against each key; failures older than `window` (longer than any limit's) are dropped."""
         now = int(self._clock() * MICROS)
-        rows = [{"scope": self.scope, "key_hash": _hashed(k), "failed_at": now} for k in keys]
+        rows = [{"scope": self.scope, "key_hash": hashed_key(k), "failed_at": now} for k in keys]
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(insert(failures), rows)
             conn.execute(delete(failures).where(failures.c.failed_at < now - int(window * MICROS)))
-
-    def count(self, key: str, window: float) -> int:
-        """Failures of the key inside the window (for the tests and the IG console)."""
-        since = int(self._clock() * MICROS) - int(window * MICROS)
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                select(func.count()).where(
-                    failures.c.scope == self.scope, failures.c.key_hash == _hashed(key), failures.c.failed_at > since
-                )
-            ).scalar_one()
-        return int(found)
