@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -32,6 +32,9 @@ from .results import Found, HistoryPage, SearchPage, Version
 from .schema import idx_reference, resource_versions, resources
 from .search_compiler import count_query, live_rows, matching_shape, page_query
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 MAX_INCLUDE_ROUNDS = 4  # :iterate stops here, so a cycle of references cannot run away
 MAX_INCLUDED = 5000
 
@@ -41,24 +44,28 @@ def _visible(visibility: Visibility, row: FromClause) -> list[ColumnElement[bool
     return [] if gate is None else [gate]
 
 
-def _build_read_statement(visibility: Visibility) -> Select[tuple[int, int, bool, bytes | None]]:
+def kept_per_visibility(build: Callable[P, T]) -> Callable[P, T]:
+    """`build`, its statements kept (the 1,024 last used) per visibility and shape, and reused: SQLAlchemy memoises a
+    statement's cache key and columns on the object, and building and keying a fresh one was a large share of a
+    read or `$everything` (decisions 0008, 0009). The values are bound per call; the visibility conditions read
+    the clock at execution (access/visibility.py), so reuse is safe. An unhashable visibility is built afresh."""
+    cached = lru_cache(maxsize=1024)(build)
+
+    def kept(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return cached(*args, **kwargs)  # type: ignore[arg-type]  # unhashable arguments are caught below
+        except TypeError:
+            return build(*args, **kwargs)
+
+    return kept
+
+
+@kept_per_visibility
+def _read_statement(visibility: Visibility) -> Select[tuple[int, int, bool, bytes | None]]:
     row = resources.alias("r")
     return select(row.c.version_id, row.c.last_updated, row.c.deleted, row.c.content).where(
         row.c.resource_type == bindparam("read_type"), row.c.id == bindparam("read_id"), *_visible(visibility, row)
     )
-
-
-_cached_read_statement = lru_cache(maxsize=1024)(_build_read_statement)
-
-
-def _read_statement(visibility: Visibility) -> Select[tuple[int, int, bool, bytes | None]]:
-    """One statement object per visibility, reused: SQLAlchemy memoises a statement's cache key and columns on
-    the object, and building and keying a fresh one was a quarter of a read's time. The values are bound per
-    call; the visibility conditions read the clock at execution (access/visibility.py), so reuse is safe."""
-    try:
-        return _cached_read_statement(visibility)  # type: ignore[arg-type]  # unhashable ones are caught below
-    except TypeError:  # an unhashable visibility: build it afresh
-        return _build_read_statement(visibility)
 
 
 def read_current(conn: Connection, ctx: StoreContext, resource_type: str, resource_id: str) -> Version:
@@ -366,9 +373,11 @@ def everything_includes_any(conn: Connection, visibility: Visibility, patient_id
     return bool(conn.execute(select(exists().where(*_everything_rows(row, visibility, patient_ids)))).scalar())
 
 
-def _build_everything_statements(
+@kept_per_visibility
+def _everything_statements(
     visibility: Visibility, with_since: bool, with_types: bool
 ) -> tuple[Select[tuple[str, str, bytes | None, int]], Select[tuple[int]]]:
+    """The page and count statements of $everything, the patients, moment, types and paging bound per call."""
     row = resources.alias("r")
     conditions = _everything_rows(
         row,
@@ -387,20 +396,6 @@ def _build_everything_statements(
         .offset(bindparam("everything_offset"))
     )
     return page, count_query(row, conditions)
-
-
-_cached_everything_statements = lru_cache(maxsize=1024)(_build_everything_statements)
-
-
-def _everything_statements(
-    visibility: Visibility, with_since: bool, with_types: bool
-) -> tuple[Select[tuple[str, str, bytes | None, int]], Select[tuple[int]]]:
-    """The page and count statements of $everything, kept per visibility and shape (as `_read_statement`, decision
-    0009): building and keying them afresh was a sizeable share of a served $everything."""
-    try:
-        return _cached_everything_statements(visibility, with_since, with_types)  # type: ignore[arg-type]
-    except TypeError:  # an unhashable visibility: build them afresh
-        return _build_everything_statements(visibility, with_since, with_types)
 
 
 def everything(
