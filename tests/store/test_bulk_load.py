@@ -76,6 +76,23 @@ def test_changed_content_makes_a_new_version(store: FhirStore, tmp_path: Path) -
     assert store.read(SYSTEM, "Patient", "p1").version_id == 2
 
 
+def test_a_batch_of_several_types_sharing_ids_keeps_each_resource_apart(store: FhirStore, tmp_path: Path) -> None:
+    """The writer looks up what is already stored one resource type at a time: a Patient and a Condition that
+    share an id in one batch must each find their own row (and never each other's)."""
+    feed = tmp_path / "feeds" / "gp"
+    mixed = [orjson.dumps(patient(f"x{n}")) for n in range(5)] + [
+        orjson.dumps(condition(f"x{n}", f"x{n}", "1")) for n in range(5)
+    ]
+    _write_feed(feed, "mixed.ndjson", mixed)
+    assert Loader(store, workers=1).load([feed]).created == 10
+    _write_feed(feed, "mixed.ndjson", [*mixed[:7], orjson.dumps(condition("x2", "x2", "2")), *mixed[8:]])
+    report = Loader(store, workers=1).load([feed])
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 9)
+    assert store.read(SYSTEM, "Condition", "x2").version_id == 2
+    assert store.read(SYSTEM, "Patient", "x2").version_id == 1
+    assert _counts(store) == (10, 11)
+
+
 def test_synthea_sample_loads_completely(store: FhirStore) -> None:
     folder = shared_path("data", "synthea")
     files = sorted(folder.glob("*.json"))

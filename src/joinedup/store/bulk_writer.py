@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from joinedup.fhir import dates
 from joinedup.fhir.source import source_of
@@ -58,20 +58,26 @@ class BatchCounts:
 
 
 def _existing(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The current rows for these keys, asked for one resource type at a time: a row-value IN list,
+    `(resource_type, id) IN ((…), …)`, made SQLite scan the whole unique index for every batch, so a load slowed
+    as the store grew (a quarter of the loader's writing time on an empty store of 114,000 resources)."""
+    ids_by_type: dict[str, list[str]] = {}
+    for resource_type, resource_id in keys:
+        ids_by_type.setdefault(resource_type, []).append(resource_id)
     found: dict[tuple[str, str], Any] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = conn.execute(
-            select(
-                resources.c.pk,
-                resources.c.resource_type,
-                resources.c.id,
-                resources.c.version_id,
-                resources.c.deleted,
-                resources.c.content_hash,
-            ).where(tuple_(resources.c.resource_type, resources.c.id).in_(chunk))
-        ).all()
-        found.update({(r.resource_type, r.id): r for r in rows})
+    for resource_type, ids in ids_by_type.items():
+        for start in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(
+                    resources.c.pk,
+                    resources.c.resource_type,
+                    resources.c.id,
+                    resources.c.version_id,
+                    resources.c.deleted,
+                    resources.c.content_hash,
+                ).where(resources.c.resource_type == resource_type, resources.c.id.in_(ids[start : start + 500]))
+            ).all()
+            found.update({(r.resource_type, r.id): r for r in rows})
     return found
 
 
