@@ -6,6 +6,7 @@ made once per session and per backend; each test gets its own copy, so tests nev
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,20 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared is absent ({path} not found): shared test material lives beside the project in CI")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pseudonym_key_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps built by tests (and servers they start) keep the pseudonymisation key file in a temporary folder, not
+    in ./var of the checkout the suite runs from."""
+    variable = "JOINEDUP_PSEUDONYM_KEY_FILE"
+    before = os.environ.get(variable)
+    os.environ[variable] = str(tmp_path_factory.mktemp("keys") / "pseudonym.key")
+    yield
+    if before is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = before
 
 
 @pytest.fixture(scope="session")
