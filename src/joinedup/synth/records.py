@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fhir_build import Resource, meta, organisation, patient, ref
+from .fhir_build import Resource, day, meta, organisation, patient, ref
 from .identity import Demographics, Identities, RecordNumbers
 
 Write = Callable[[str, Resource], None]
@@ -90,3 +90,19 @@ class PatientRecords:
 def resource(resource_type: str, resource_id: str, holder: SourcePerson, /, **fields: Any) -> Resource:
     """A resource with the id and provenance first, as the store keeps them."""
     return {"resourceType": resource_type, "id": resource_id, "meta": holder.meta, **fields}
+
+
+def service_request(holder: SourcePerson, code: Resource, authored: int, status: str, /, **fields: Any) -> Resource:
+    """An order for a service (a referral, a package of care, a placement) for the holder's person, authored on the
+    given day: every partner's ServiceRequests share these fields and differ in performer, requester and the rest."""
+    return resource(
+        "ServiceRequest",
+        holder.new_id("sr"),
+        holder,
+        status=status,
+        intent="order",
+        code=code,
+        subject=holder.subject(),
+        authoredOn=day(authored),
+        **fields,
+    )

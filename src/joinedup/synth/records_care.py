@@ -11,7 +11,7 @@ from __future__ import annotations
 from .fhir_build import Resource, coding, day, encounter, org_ref, ref, service_code
 from .life import Episode, Life
 from .place_feed import practitioner_id, service_id
-from .records import SourcePerson, Write, resource
+from .records import SourcePerson, Write, resource, service_request
 from .records_health import episode_resources
 from .tables import table
 
@@ -129,15 +129,11 @@ def social_care_record(
         if episode.kind == "home_care":
             write(
                 "socialcare",
-                resource(
-                    "ServiceRequest",
-                    owner.new_id("sr"),
+                service_request(
                     owner,
-                    status="active" if not episode.end else "completed",
-                    intent="order",
-                    code=kind,
-                    subject=owner.subject(),
-                    authoredOn=day(episode.start),
+                    kind,
+                    episode.start,
+                    "active" if not episode.end else "completed",
                     quantityQuantity={
                         "value": episode.hours,
                         "unit": "hours per week",
@@ -154,15 +150,11 @@ def social_care_record(
             # ends with the placement.
             write(
                 "socialcare",
-                resource(
-                    "ServiceRequest",
-                    owner.new_id("sr"),
+                service_request(
                     owner,
-                    status="active",
-                    intent="order",
-                    code=kind,
-                    subject=owner.subject(),
-                    authoredOn=day(episode.start),
+                    kind,
+                    episode.start,
+                    "active",
                     performer=[org_ref(home_code)],
                     supportingInfo=[ref("EpisodeOfCare", episode_id)],
                 ),
@@ -176,28 +168,21 @@ def voluntary_record(owner: SourcePerson, life: Life, practice_code: str, end_da
     kind = service_code(services["voluntary_session"])
     referral_kind = service_code(services["social_prescribing"])
     for episode in life.voluntary:
-        request_id = owner.new_id("sr")
-        write(
-            "voluntary",
-            resource(
-                "ServiceRequest",
-                request_id,
-                owner,
-                status="completed",
-                intent="order",
-                code=referral_kind,
-                subject=owner.subject(),
-                authoredOn=day(episode.start),
-                requester=org_ref(practice_code),
-                performer=[ref("HealthcareService", service_id("voluntary", "social-prescribing"))],
-                note=[{"text": episode.outcome}],
-            ),
+        request = service_request(
+            owner,
+            referral_kind,
+            episode.start,
+            "completed",
+            requester=org_ref(practice_code),
+            performer=[ref("HealthcareService", service_id("voluntary", "social-prescribing"))],
+            note=[{"text": episode.outcome}],
         )
+        write("voluntary", request)
         for when in episode.contacts:
             if when > end_day:
                 continue
             session = encounter(
                 owner.new_id("enc"), owner.meta, owner.subject(), "AMB", kind, when, when, org_ref(owner.org_code)
             )
-            session["basedOn"] = [ref("ServiceRequest", request_id)]
+            session["basedOn"] = [ref("ServiceRequest", request["id"])]
             write("voluntary", session)

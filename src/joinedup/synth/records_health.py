@@ -23,7 +23,7 @@ from .fhir_build import (
 from .hospital_stays import Stay
 from .life import Episode, Life
 from .place_feed import GPS_PER_PRACTICE, STAFF, practitioner_id, service_id
-from .records import SourcePerson, Write, resource
+from .records import SourcePerson, Write, resource, service_request
 from .tables import table
 
 EXT = "https://joinedup.example/fhir/StructureDefinition/"
@@ -289,15 +289,11 @@ def community_record(owner: SourcePerson, life: Life, end_day: int, write: Write
         if episode.kind == "falls_service":
             write(
                 "community",
-                resource(
-                    "ServiceRequest",
-                    owner.new_id("sr"),
+                service_request(
                     owner,
-                    status="completed",
-                    intent="order",
-                    code=kind,
-                    subject=owner.subject(),
-                    authoredOn=day(episode.start),
+                    kind,
+                    episode.start,
+                    "completed",
                     requester=org_ref("ZRM"),
                     performer=[ref("HealthcareService", service_id("community", "falls"))],
                     supportingInfo=[ref("EpisodeOfCare", episode_id)],
@@ -329,16 +325,6 @@ def mental_health_record(
         kind["text"] = episode.kind.replace("_", " ")
         write(
             "mentalhealth",
-            resource(
-                "ServiceRequest",
-                owner.new_id("sr"),
-                owner,
-                status="completed",
-                intent="order",
-                code=kind,
-                subject=owner.subject(),
-                authoredOn=day(episode.start),
-                requester=org_ref(practice_code),
-            ),
+            service_request(owner, kind, episode.start, "completed", requester=org_ref(practice_code)),
         )
         episode_resources(owner, episode, kind, "AMB", write, end_day)
