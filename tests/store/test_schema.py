@@ -36,4 +36,3 @@ def _store_differences(database_url: str) -> list[object]:
 
 def test_migrations_and_store_schema_agree(database_url: str) -> None:
     assert _store_differences(database_url) == []
-
