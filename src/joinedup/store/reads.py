@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     FromClause,
-    Row,
     Select,
     and_,
     bindparam,
@@ -110,87 +109,72 @@ def search(
     row, conditions, binds, kept = matching_shape(request, ctx.visibility, extra)
     total: int | None = None
     wants_total = request.total != "none" or request.summary == "count"
+    statements = _KeptStatements(request, row, conditions, kept, ctx.visibility)
     if request.summary == "count" or request.count == 0:
-        total = conn.execute(count_query(row, conditions), binds or None).scalar_one() if wants_total else None
+        total = conn.execute(statements.count(), binds or None).scalar_one() if wants_total else None
         return SearchPage([], [], total, has_next=False)
-    fetch = replace(request, count=request.count + 1)
-    if wants_total:
-        rows, total = _page_with_total(conn, fetch, row, conditions, binds, kept, ctx.visibility)
-    else:
-        rows = list(conn.execute(page_query(fetch, row, conditions), binds or None).all())
+    rows = list(conn.execute(statements.page(wants_total), binds or None).all())
     has_next = len(rows) > request.count
+    if wants_total:
+        # A page past the end has no row to carry the total: only then is it counted on its own.
+        total = int(rows[0].total) if rows else 0 if request.offset == 0 else None
+        if total is None:
+            total = conn.execute(statements.count(), binds or None).scalar_one()
     rows = rows[: request.count]
     matches = [Found(r.resource_type, r.id, r.content) for r in rows]
     included = _includes(conn, ctx, request, [(r.pk, r.resource_type, r.id) for r in rows])
     return SearchPage(matches, included, total, has_next)
 
 
-_page_rows = resources.alias("page")
-_PAGE_CONTENT = select(_page_rows.c.pk, _page_rows.c.resource_type, _page_rows.c.id, _page_rows.c.content).where(
-    _page_rows.c.pk.in_(bindparam("page_pks", expanding=True))
-)  # the page's JSON by key: one statement object, its keys an expanding parameter
+_KEPT_SEARCHES: dict[tuple[Any, ...], tuple[Select[Any], tuple[ColumnElement[bool], ...]]] = {}
+_KEPT_SEARCHES_LIMIT = 2048
+_kept_searches_guard = threading.Lock()
 
 
-def _page_with_total(
-    conn: Connection,
-    fetch: SearchRequest,
-    row: FromClause,
-    conditions: list[ColumnElement[bool]],
-    binds: dict[str, object],
-    kept: tuple[ColumnElement[bool], ...] | None = None,
-    visibility: Visibility | None = None,
-) -> tuple[list[Row[Any]], int]:
-    """The page and the total from one pass over the matches: the page's keys carry the total as a window count
-    (worked out before LIMIT), then the page's content is read by key. A separate count evaluated every criterion
-    and visibility check a second time; keys only, because a window over whole rows would hold every match's JSON.
-    """
-    keyed = _kept_keyed_page(fetch, row, conditions, kept, visibility)
-    found = conn.execute(keyed, binds or None).all()
-    if not found:  # a page past the end: the total still counts
-        return [], conn.execute(count_query(row, conditions), binds or None).scalar_one()
-    order = {r.pk: position for position, r in enumerate(found)}
-    content = conn.execute(_PAGE_CONTENT, {"page_pks": list(order)}).all()
-    return sorted(content, key=lambda r: order[r.pk]), int(found[0].total)
+class _KeptStatements:
+    """A search's page and count statements, kept when every criterion's condition is kept (decision 0009): the
+    type, the visibility, those conditions (by identity; the entry holds them, so an id is never reused while it
+    is kept), the sort and the paging decide them. Building and keying them walked every kept condition again
+    per request.
 
+    The page is one statement: the keys (with the total as a window count when it is wanted), then the JSON of the
+    page's rows only (search_compiler.page_query, decision 0011); it was a second statement by key."""
 
-def _keyed_page(
-    fetch: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
-) -> Select[tuple[object, ...]]:
-    return page_query(fetch, row, conditions).with_only_columns(row.c.pk, func.count().over().label("total"))
+    def __init__(
+        self,
+        request: SearchRequest,
+        row: FromClause,
+        conditions: list[ColumnElement[bool]],
+        kept: tuple[ColumnElement[bool], ...] | None,
+        visibility: Visibility,
+    ) -> None:
+        self.request, self.row, self.conditions, self.kept, self.visibility = request, row, conditions, kept, visibility
 
+    def page(self, with_total: bool) -> Select[Any]:
+        fetch = replace(self.request, count=self.request.count + 1)
+        shape = ("page", with_total, tuple(fetch.sort), fetch.count, fetch.offset)
+        return self._kept(shape, lambda: page_query(fetch, self.row, self.conditions, with_total))
 
-_KEPT_PAGES: dict[tuple[Any, ...], tuple[Select[tuple[object, ...]], tuple[ColumnElement[bool], ...]]] = {}
-_KEPT_PAGES_LIMIT = 1024
-_kept_pages_guard = threading.Lock()
+    def count(self) -> Select[Any]:
+        return self._kept(("count",), lambda: count_query(self.row, self.conditions))
 
-
-def _kept_keyed_page(
-    fetch: SearchRequest,
-    row: FromClause,
-    conditions: list[ColumnElement[bool]],
-    kept: tuple[ColumnElement[bool], ...] | None,
-    visibility: Visibility | None,
-) -> Select[tuple[object, ...]]:
-    """The keyed page statement, kept when every criterion's condition is kept (decision 0009): the type, the
-    visibility, those conditions (by identity; the entry holds them, so an id is never reused while it is kept),
-    the sort and the paging decide it. Building and keying it walked every kept condition again per request."""
-    if kept is None or visibility is None:
-        return _keyed_page(fetch, row, conditions)
-    try:
-        shape = tuple(id(c) for c in kept)
-        key = (fetch.resource_type, visibility, shape, tuple(fetch.sort), fetch.count, fetch.offset)
-        hash(key)
-    except TypeError:  # an unhashable visibility: build it afresh
-        return _keyed_page(fetch, row, conditions)
-    found = _KEPT_PAGES.get(key)
-    if found is not None:
-        return found[0]
-    statement = _keyed_page(fetch, row, conditions)
-    with _kept_pages_guard:
-        if len(_KEPT_PAGES) >= _KEPT_PAGES_LIMIT:
-            _KEPT_PAGES.pop(next(iter(_KEPT_PAGES)))
-        _KEPT_PAGES[key] = (statement, kept)
-    return statement
+    def _kept(self, shape: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+        if self.kept is None:
+            return build()
+        try:
+            key = (self.request.resource_type, self.visibility, tuple(id(c) for c in self.kept), *shape)
+            hash(key)
+        except TypeError:  # an unhashable visibility: build it afresh
+            return build()
+        found = _KEPT_SEARCHES.get(key)
+        if found is not None:
+            return found[0]
+        statement = build()
+        with _kept_searches_guard:
+            if len(_KEPT_SEARCHES) >= _KEPT_SEARCHES_LIMIT:
+                _KEPT_SEARCHES.pop(next(iter(_KEPT_SEARCHES)), None)
+            _KEPT_SEARCHES[key] = (statement, self.kept)
+        return statement
 
 
 def _includes(

@@ -198,20 +198,38 @@ def matching_shape(
 
 
 def page_query(
-    request: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]]
+    request: SearchRequest, row: FromClause, conditions: list[ColumnElement[bool]], with_total: bool = False
 ) -> Select[tuple[object, ...]]:
+    """The page: its keys first, in order (every candidate's checks read only indexes: the type and liveness from
+    `ix_resources_type_deleted_pk`, the criteria and the gate's conditions from the index tables), then the JSON of
+    the page's own rows only. Selecting the JSON beside the checks made SQLite read each candidate's whole row, on
+    the page or not (decision 0011). With `with_total`, every row carries the number of matches (`total`) as a
+    window count worked out before the limit: one pass over the matches for the page and the total (0008)."""
     ordering: list[Col[object]] = []
-    for key in request.sort:
-        expression = _sort_expression(key, row)
-        ordering.append(expression.desc().nulls_last() if key.descending else expression.asc().nulls_last())
-    ordering.append(row.c.pk.asc())
-    return (
-        select(row.c.pk, row.c.resource_type, row.c.id, row.c.content)
+    sort_values: list[Col[object]] = []
+    for number, key in enumerate(request.sort):
+        sort_values.append(_sort_expression(key, row).label(f"sort{number}"))
+        ordering.append(_ordered(sort_values[-1], key.descending))
+    counted = [func.count().over().label("total")] if with_total else []
+    keys = (
+        select(row.c.pk, *sort_values, *counted)
         .where(and_(*conditions))
-        .order_by(*ordering)
+        .order_by(*ordering, row.c.pk.asc())
         .limit(request.count)
         .offset(request.offset)
+        .subquery("page_keys")
     )
+    whole = resources.alias("page_row")
+    outer = [_ordered(keys.c[f"sort{n}"], key.descending) for n, key in enumerate(request.sort)]
+    return (
+        select(whole.c.pk, whole.c.resource_type, whole.c.id, whole.c.content, *(keys.c.total for _ in counted))
+        .select_from(keys.join(whole, whole.c.pk == keys.c.pk))
+        .order_by(*outer, keys.c.pk.asc())
+    )
+
+
+def _ordered(value: Col[object], descending: bool) -> Col[object]:
+    return value.desc().nulls_last() if descending else value.asc().nulls_last()
 
 
 def count_query(row: FromClause, conditions: list[ColumnElement[bool]]) -> Select[tuple[int]]:
