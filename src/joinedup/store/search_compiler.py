@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement as Col
@@ -188,13 +189,28 @@ def matching_shape(
     type, the visibility and the paging they decide the whole statement (reads.py keeps it)."""
     row = SEARCH_ROW
     binds: Binds = {}
-    conditions = live_rows(row, request.resource_type, visibility)
+    conditions = _search_row_live(request.resource_type, visibility)
     criteria = _criteria_conditions(request.criteria, row, request.resource_type, visibility, binds)
     conditions += criteria
     if extra is not None:
         conditions.append(extra(row))
     kept = tuple(criteria) if extra is None and all(id(c) in KEPT for c in criteria) else None
     return row, conditions, binds, kept
+
+
+def _search_row_live(resource_type: str, visibility: Visibility) -> list[ColumnElement[bool]]:
+    """live_rows for SEARCH_ROW, kept per type and visibility: the gate's condition is a tree of sub-queries that
+    took longer to build than a kept statement takes to run. Reuse is safe as for kept statements (decision
+    0008: the conditions hold no data, and the clock is read at execution). An unhashable visibility: built."""
+    try:
+        return list(_kept_live(resource_type, visibility))  # type: ignore[arg-type]  # unhashable: caught below
+    except TypeError:
+        return live_rows(SEARCH_ROW, resource_type, visibility)
+
+
+@lru_cache(maxsize=1024)
+def _kept_live(resource_type: str, visibility: Visibility) -> tuple[ColumnElement[bool], ...]:
+    return tuple(live_rows(SEARCH_ROW, resource_type, visibility))
 
 
 def page_query(
