@@ -11,6 +11,7 @@ from joinedup import __version__
 from joinedup.access.gate import AccessGate
 from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes
+from joinedup.api.ahead import serve_ahead
 from joinedup.api.deps import Services
 from joinedup.api.identity_routes import install_identity
 from joinedup.api.limits import BodyLimitMiddleware
@@ -55,4 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Last, once the table is complete: the hot FHIR GETs are matched first, except URLs an earlier route takes (0010)
+    for hot in (resource_routes.read, search_routes.search_get, search_routes.everything):
+        serve_ahead(app, hot)
     return app

@@ -18,6 +18,7 @@ from .deps import access_context, prefer, services
 from .identity_routes import place_written_patient
 from .outcome import information
 from .responses import FHIR_JSON, fhir_response, version_headers
+from .threads import in_thread
 
 router = APIRouter()
 
@@ -94,13 +95,15 @@ async def conditional_delete(resource_type: str, request: Request) -> Response:
     return fhir_response(None, status=204)
 
 
+# Served ahead of the route table too (decision 0010): str path parameters and the Request only, or start-up fails
 @router.get("/{resource_type}/{resource_id}")
 async def read(resource_type: str, resource_id: str, request: Request) -> Response:
     require_r4_type(resource_type)
     ctx = access_context(request)
-    version = await run_in_threadpool(services(request).gate.read, ctx, resource_type, resource_id)
+    found = services(request)
+    version = await in_thread(found.gate.read, ctx, resource_type, resource_id)
     headers = version_headers(
-        resource_type, resource_id, version.version_id, version.last_updated, services(request).settings.fhir_base
+        resource_type, resource_id, version.version_id, version.last_updated, found.settings.fhir_base
     )
     headers.pop("Location")
     if request.headers.get("if-none-match") == headers["ETag"]:

@@ -21,6 +21,7 @@ from .body import read_body, read_resource
 from .deps import access_context, services
 from .outcome import outcome_of
 from .responses import FHIR_JSON, fhir_response, history_bundle, page_links, searchset, searchset_bytes
+from .threads import in_thread
 
 router = APIRouter()
 
@@ -52,7 +53,7 @@ async def _run_search(request: Request, resource_type: str, pairs: list[tuple[st
     search = parse_search(
         resource_type, pairs, strict=ctx.strict_handling, local_base=services(request).settings.fhir_base
     )
-    page = await run_in_threadpool(services(request).gate.search, ctx, search)
+    page = await in_thread(services(request).gate.search, ctx, search)
     return _searchset(request, search, page, resource_type)
 
 
@@ -116,6 +117,7 @@ def _entry(result: EntryResult) -> dict[str, object]:
     return entry
 
 
+# Served ahead of the route table too (decision 0010): str path parameters and the Request only, or start-up fails
 @router.get("/{resource_type}")
 async def search_get(resource_type: str, request: Request) -> Response:
     return await _run_search(request, resource_type, _query_pairs(request))
@@ -153,6 +155,7 @@ async def _history(request: Request, resource_type: str | None, resource_id: str
     return fhir_response(history_bundle(base, page.versions, page.total, links))
 
 
+# Served ahead of the route table too (decision 0010): str path parameters and the Request only, or start-up fails
 @router.get("/Patient/{patient_id}/$everything")
 async def everything(patient_id: str, request: Request) -> Response:
     ctx = access_context(request)
@@ -162,9 +165,7 @@ async def everything(patient_id: str, request: Request) -> Response:
     for resource_type in types:
         require_r4_type(resource_type)
     since = _since(pairs)
-    page = await run_in_threadpool(
-        services(request).gate.everything, ctx, patient_id, since, types or None, count, offset
-    )
+    page = await in_thread(services(request).gate.everything, ctx, patient_id, since, types or None, count, offset)
     base = services(request).settings.fhir_base
     kept = [(n, v) for n, v in pairs if n in {"_since", "_type"}]
     links = page_links(f"{base}/Patient/{patient_id}/$everything", kept, count, offset, page.has_next)
