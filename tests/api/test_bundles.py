@@ -83,6 +83,21 @@ def test_batch_answers_entry_by_entry(client: TestClient) -> None:
     assert client.get("/fhir/Organization/o1").status_code == 200
 
 
+def test_batch_search_entries_give_a_total_or_none_never_null(client: TestClient) -> None:
+    for number in (1, 2, 3):
+        client.put(f"/fhir/Organization/o{number}", json=organization(f"o{number}", "Practice"), headers=FHIR)
+    searches = ["Organization?_count=2", "Organization?_count=2&_total=accurate", "Organization?_count=5"]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": u}} for u in searches],
+    }
+    answered = [e["resource"] for e in client.post("/fhir", json=bundle, headers=FHIR).json()["entry"]]
+    assert "total" not in answered[0] and len(answered[0]["entry"]) == 2  # more follow: not counted (decision 0013)
+    assert answered[1]["total"] == 3
+    assert answered[2]["total"] == 3 and len(answered[2]["entry"]) == 3
+
+
 def test_transaction_delete_and_if_none_exist(client: TestClient) -> None:
     client.put("/fhir/Organization/o1", json=organization("o1", "Old"), headers=FHIR)
     new_patient = patient("x", nhs="9434765919")

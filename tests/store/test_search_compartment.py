@@ -60,12 +60,16 @@ def test_compartment_with_criteria(client: TestClient) -> None:
 
 
 def test_compartment_paging_and_total(client: TestClient) -> None:
-    first = client.get("/fhir/Patient/p1/Condition", params={"_count": "2", "_sort": "onset-date"}).json()
+    params = {"_count": "2", "_sort": "onset-date"}
+    first = client.get("/fhir/Patient/p1/Condition", params={**params, "_total": "accurate"}).json()
     assert first["total"] == 3
     assert bundle_ids(first) == ["c1", "c2"]
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
     assert "/Patient/p1/Condition?" in next_url
-    assert bundle_ids(client.get(next_url).json()) == ["c3"]
+    last = client.get(next_url).json()
+    assert bundle_ids(last) == ["c3"]
+    assert last["total"] == 3
+    assert "total" not in client.get("/fhir/Patient/p1/Condition", params=params).json()  # not asked, not free
 
 
 def test_unknown_patient_is_not_found(client: TestClient) -> None:

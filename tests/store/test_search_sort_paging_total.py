@@ -71,10 +71,12 @@ def test_sort(client: TestClient, sort: str, expected: list[str]) -> None:
     assert bundle_ids(_get(client, "/fhir/Patient", [("_sort", sort)])) == expected
 
 
+@pytest.mark.parametrize("total", [None, "accurate"])
 @pytest.mark.parametrize("count", [1, 2, 3, 7, 10])
-def test_paging_walks_every_match_exactly_once(client: TestClient, count: int) -> None:
+def test_paging_walks_every_match_exactly_once(client: TestClient, count: int, total: str | None) -> None:
     expected = ["s3", "s1", "s5", "s2", "s4", "s7", "s6"]
-    bundle = _get(client, "/fhir/Patient", [("_sort", "family,-birthdate"), ("_count", str(count))])
+    asked = [("_total", total)] if total else []
+    bundle = _get(client, "/fhir/Patient", [("_sort", "family,-birthdate"), ("_count", str(count)), *asked])
     pages = [bundle]
     while (url := _link(bundle, "next")) is not None:
         query = parse_qsl(urlsplit(url).query)
@@ -85,7 +87,11 @@ def test_paging_walks_every_match_exactly_once(client: TestClient, count: int) -
         assert len(pages) <= 8
     walked = [i for page in pages for i in bundle_ids(page)]
     assert walked == expected
-    assert all(page["total"] == 7 for page in pages)
+    if total == "accurate":  # asked for: on every page, so the links carry _total too
+        assert all(page["total"] == 7 for page in pages)
+    else:  # not asked: given where it is free, the page that reaches the last match (decision 0013)
+        assert pages[-1]["total"] == 7
+        assert all("total" not in page for page in pages[:-1])
     assert all(len(bundle_ids(page)) <= count for page in pages)
     assert _link(pages[0], "previous") is None
     # ...and back again by the previous links, page by page
@@ -109,7 +115,14 @@ def test_paging_keeps_the_criteria(client: TestClient) -> None:
 def test_total_modes(client: TestClient) -> None:
     assert _get(client, "/fhir/Patient", [("family", "adams"), ("_total", "accurate")])["total"] == 2
     assert "total" not in _get(client, "/fhir/Patient", [("family", "adams"), ("_total", "none")])
-    assert _get(client, "/fhir/Patient", [("_count", "2")])["total"] == 7  # the total is of all pages
+    assert _get(client, "/fhir/Patient", [("_count", "2"), ("_total", "accurate")])["total"] == 7  # of all pages
+    assert _get(client, "/fhir/Patient", [("_count", "2"), ("_total", "estimate")])["total"] == 7
+    # Not asked: left out while more pages follow (counting them is the cost), given once the page reaches the end
+    assert "total" not in _get(client, "/fhir/Patient", [("_count", "2")])
+    assert _get(client, "/fhir/Patient", [("_count", "2"), ("_offset", "6")])["total"] == 7
+    assert _get(client, "/fhir/Patient", [("family", "adams")])["total"] == 2
+    assert _get(client, "/fhir/Patient", [("family", "nobody-of-that-name")])["total"] == 0
+    assert "total" not in _get(client, "/fhir/Patient", [("_count", "2"), ("_offset", "50")])  # past the end
     counted = _get(client, "/fhir/Patient", [("family", "brown"), ("_summary", "count")])
     assert counted["total"] == 2
     assert counted.get("entry", []) == []

@@ -101,7 +101,9 @@ class SearchRequest:
     sort: list[SortKey] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     offset: int = 0
-    total: TotalMode = "accurate"
+    # None: not asked. Bundle.total is then given only when it costs nothing (the page reaches the last match);
+    # counting every match on every page was most of a large search's cost (decision 0013).
+    total: TotalMode | None = None
     summary: str | None = None
     elements: tuple[str, ...] | None = None
     includes: list[IncludeSpec] = field(default_factory=list)

@@ -206,12 +206,10 @@ class BundleProcessor:
             return EntryResult(status="200 OK", resource=version.content, etag=f'W/"{version.version_id}"')
         request = parse_search(resource_type, parse_qsl(query or ""))
         page = reads.search(conn, ctx, request)
-        searchset = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": page.total,
-            "entry": [{"resource": r, "search": {"mode": "match"}} for r in page.matches],
-        }
+        searchset: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+        if page.total is not None:  # given when asked for or free (decision 0013); never null
+            searchset["total"] = page.total
+        searchset["entry"] = [{"resource": r, "search": {"mode": "match"}} for r in page.matches]
         return EntryResult(status="200 OK", resource=searchset)
 
     def _check_references(self, conn: Connection, entries: list[_Entry]) -> None:

@@ -108,18 +108,21 @@ def search(
 ) -> SearchPage:
     row, conditions, binds, kept = matching_shape(request, ctx.visibility, extra)
     total: int | None = None
-    wants_total = request.total != "none" or request.summary == "count"
     statements = _KeptStatements(request, row, conditions, kept, ctx.visibility)
     if request.summary == "count" or request.count == 0:
-        total = conn.execute(statements.count(), binds or None).scalar_one() if wants_total else None
+        # A count is the whole answer here: given unless _total=none says no.
+        total = conn.execute(statements.count(), binds or None).scalar_one() if request.total != "none" else None
         return SearchPage([], [], total, has_next=False)
-    rows = list(conn.execute(statements.page(wants_total), binds or None).all())
+    counted = request.total in ("accurate", "estimate")  # asked for: every match counted (decision 0013)
+    rows = list(conn.execute(statements.page(counted), binds or None).all())
     has_next = len(rows) > request.count
-    if wants_total:
+    if counted:
         # A page past the end has no row to carry the total: only then is it counted on its own.
         total = int(rows[0].total) if rows else 0 if request.offset == 0 else None
         if total is None:
             total = conn.execute(statements.count(), binds or None).scalar_one()
+    elif request.total is None and not has_next and (rows or request.offset == 0):
+        total = request.offset + len(rows)  # not asked, but free: this page reaches the last match
     rows = rows[: request.count]
     matches = [Found(r.resource_type, r.id, r.content) for r in rows]
     included = _includes(conn, ctx, request, [(r.pk, r.resource_type, r.id) for r in rows])
