@@ -123,6 +123,7 @@ def test_total_modes(client: TestClient) -> None:
     assert _get(client, "/fhir/Patient", [("family", "adams")])["total"] == 2
     assert _get(client, "/fhir/Patient", [("family", "nobody-of-that-name")])["total"] == 0
     assert "total" not in _get(client, "/fhir/Patient", [("_count", "2"), ("_offset", "50")])  # past the end
+    assert _get(client, "/fhir/Patient", [("_summary", "count"), ("_total", "none")])["total"] == 7
     counted = _get(client, "/fhir/Patient", [("family", "brown"), ("_summary", "count")])
     assert counted["total"] == 2
     assert counted.get("entry", []) == []

@@ -110,8 +110,9 @@ def search(
     total: int | None = None
     statements = _KeptStatements(request, row, conditions, kept, ctx.visibility)
     if request.summary == "count" or request.count == 0:
-        # A count is the whole answer here: given unless _total=none says no.
-        total = conn.execute(statements.count(), binds or None).scalar_one() if request.total != "none" else None
+        # _summary=count is a count and nothing else, so it is always counted; _count=0 unless _total=none.
+        wanted = request.summary == "count" or request.total != "none"
+        total = conn.execute(statements.count(), binds or None).scalar_one() if wanted else None
         return SearchPage([], [], total, has_next=False)
     counted = request.total in ("accurate", "estimate")  # asked for: every match counted (decision 0013)
     rows = list(conn.execute(statements.page(counted), binds or None).all())
