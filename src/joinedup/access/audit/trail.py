@@ -22,10 +22,11 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from joinedup.store.engine import WRITE, writers_queue
-from joinedup.store.governance_schema import audit_head, audit_log, audit_subjects
+from joinedup.store.governance_schema import audit_head, audit_log
 
 from ..context import AccessContext
 from ..roles import catalogue
+from .people_index import entries_about, write_people
 
 GENESIS = "0" * 64
 
@@ -42,7 +43,6 @@ def chain_hash(prev_hash: str, entry_json: str) -> str:
 # keying four fresh statements per append was a large share of an audited read's time.
 _HEAD = select(audit_head.c.seq, audit_head.c.entry_hash).where(audit_head.c.id == 1).with_for_update()
 _INSERT_ENTRIES = insert(audit_log)
-_INSERT_SUBJECTS = insert(audit_subjects)
 _MOVE_HEAD = (
     update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("head_seq"), entry_hash=bindparam("head_hash"))
 )
@@ -202,7 +202,7 @@ class AuditTrail:
     @staticmethod
     def _append(conn: Connection, seq: int, previous: str, batch: list[_Pending]) -> None:
         rows: list[dict[str, Any]] = []
-        subjects: list[dict[str, Any]] = []
+        people: list[tuple[int, list[str]]] = []
         for pending in batch:
             seq += 1
             recorded = now_micros()
@@ -227,11 +227,10 @@ class AuditTrail:
                     "entry_hash": digest,
                 }
             )
-            subjects += [{"seq": seq, "patient_id": p} for p in pending.people]
+            people.append((seq, pending.people))
             pending.seq, previous = seq, digest
         conn.execute(_INSERT_ENTRIES, rows)
-        if subjects:
-            conn.execute(_INSERT_SUBJECTS, subjects)
+        write_people(conn, people)
         conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": previous})
 
     def about_patient(self, patient_id: str, limit: int = 200) -> list[AuditEntry]:
@@ -239,9 +238,7 @@ class AuditTrail:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(audit_log.c.seq, audit_log.c.entry)
-                .where(
-                    audit_log.c.seq.in_(select(audit_subjects.c.seq).where(audit_subjects.c.patient_id == patient_id))
-                )
+                .where(audit_log.c.seq.in_(entries_about(self.engine.dialect.name, patient_id)))
                 .order_by(audit_log.c.seq.desc())
                 .limit(limit)
             ).all()
