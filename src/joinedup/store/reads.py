@@ -29,7 +29,7 @@ from joinedup.fhir.search_request import IncludeSpec, SearchRequest
 from .context import StoreContext, Visibility
 from .results import Found, HistoryPage, SearchPage, Version
 from .schema import idx_reference, resource_versions, resources
-from .search_compiler import count_query, live_rows, matching_shape, page_query
+from .search_compiler import SearchShape, count_query, live_rows, matching_shape, page_query
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -106,9 +106,10 @@ def search(
     request: SearchRequest,
     extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
 ) -> SearchPage:
-    row, conditions, binds, kept = matching_shape(request, ctx.visibility, extra)
+    shape = matching_shape(request, ctx.visibility, extra)
+    binds = shape.binds
     total: int | None = None
-    statements = _KeptStatements(request, row, conditions, kept, ctx.visibility)
+    statements = _KeptStatements(request, shape, ctx.visibility)
     if request.summary == "count" or request.count == 0:
         # _summary=count is a count and nothing else, so it is always counted; _count=0 unless _total=none.
         wanted = request.summary == "count" or request.total != "none"
@@ -147,20 +148,20 @@ class _KeptStatements:
     def __init__(
         self,
         request: SearchRequest,
-        row: FromClause,
-        conditions: list[ColumnElement[bool]],
-        kept: tuple[ColumnElement[bool], ...] | None,
+        shape: SearchShape,
         visibility: Visibility,
     ) -> None:
-        self.request, self.row, self.conditions, self.kept, self.visibility = request, row, conditions, kept, visibility
+        self.request, self.shape, self.kept, self.visibility = request, shape, shape.kept, visibility
 
     def page(self, with_total: bool) -> Select[Any]:
         fetch = replace(self.request, count=self.request.count + 1)
         shape = ("page", with_total, tuple(fetch.sort), fetch.count, fetch.offset)
-        return self._kept(shape, lambda: page_query(fetch, self.row, self.conditions, with_total))
+        row, conditions, lead = self.shape.row, self.shape.conditions, self.shape.index_lead
+        return self._kept(shape, lambda: page_query(fetch, row, conditions, with_total, lead()))
 
     def count(self) -> Select[Any]:
-        return self._kept(("count",), lambda: count_query(self.row, self.conditions))
+        row, conditions, lead = self.shape.row, self.shape.conditions, self.shape.index_lead
+        return self._kept(("count",), lambda: count_query(row, conditions, lead()))
 
     def _kept(self, shape: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
         if self.kept is None:
