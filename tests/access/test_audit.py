@@ -144,3 +144,29 @@ def test_appends_from_several_processes_keep_one_unbroken_chain(gate: AccessGate
     assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 180))
     assert {e.user for e in added} == {f"Device/appender-{n}" for n in range(3)}
     assert verify(gate.store.engine).ok
+
+
+def test_a_failed_append_writes_nothing_and_the_next_append_goes_on(gate: AccessGate, database_url: str) -> None:
+    """An entry that cannot be made (its detail is not JSON) fails after the chain's lock is taken: the caller gets
+    the error, nothing of it is written, and the lock and the connection are let go for the next append. On
+    PostgreSQL a failure inside the server (a person id longer than the column) rolls back the same way."""
+    from joinedup.access.audit.trail import Actor
+
+    actor = Actor("Device/test", "system")
+    gate.audit.record(actor, "read", what=["Patient/p1"], patients=["p1"])
+    before = gate.audit.entries()
+    with pytest.raises(TypeError):
+        gate.audit.record(actor, "read", patients=["p2"], detail={"not JSON": object()})
+    failures = 1
+    if database_url.startswith("postgresql"):
+        from sqlalchemy.exc import DBAPIError
+
+        with pytest.raises(DBAPIError):  # psycopg's error, as SQLAlchemy's
+            gate.audit.record(actor, "read", patients=["p" * 65])
+        failures += 1
+    assert [e.seq for e in gate.audit.entries()] == [e.seq for e in before]
+    assert gate.audit.about_patient("p2") == []
+    seq = gate.audit.record(actor, "read", what=["Patient/p3"], patients=["p3"])
+    assert seq == before[-1].seq + 1 and failures
+    assert [e.seq for e in gate.audit.about_patient("p3")] == [seq]
+    assert verify(gate.store.engine).ok

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
-from joinedup.store.engine import WRITE, writers_queue
+from joinedup.store.engine import WRITE, is_postgres, writers_queue
 from joinedup.store.governance_schema import audit_head, audit_log
 
 from ..context import AccessContext
 from ..roles import catalogue
 from .people_index import entries_about, write_people
+from .postgres_append import Rows, append_in_two_trips
 
 GENESIS = "0" * 64
 
@@ -134,6 +135,40 @@ class _Pending:
     error: BaseException | None = None
 
 
+def _chain(seq: int, previous: str, batch: list[_Pending]) -> Rows:
+    """The rows of a batch's entries, numbered and chained on from the head (its number and hash), and the
+    people of each; each pending entry learns its number."""
+    rows: list[dict[str, Any]] = []
+    people: list[tuple[int, Sequence[str]]] = []
+    for pending in batch:
+        seq += 1
+        recorded = now_micros()
+        actor = pending.actor
+        text = entry_json(
+            seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
+        )
+        digest = chain_hash(previous, text)
+        rows.append(
+            {
+                "seq": seq,
+                "recorded": recorded,
+                "action": pending.action,
+                "outcome": pending.outcome,
+                "user_ref": actor.user,
+                "role": actor.role,
+                "organisation": actor.organisation,
+                "purpose": actor.purpose,
+                "client_address": actor.client_address,
+                "entry": text,
+                "prev_hash": previous,
+                "entry_hash": digest,
+            }
+        )
+        people.append((seq, pending.people))
+        pending.seq, previous = seq, digest
+    return rows, people
+
+
 class AuditTrail:
     """Appends entries by group commit: every call waits until its entry is committed (so nothing is answered
     unaudited), but the calls arriving together share one transaction. One entry per transaction made every read
@@ -176,62 +211,38 @@ class AuditTrail:
                     self._leading = False
                     return
             batch: list[_Pending] = []
+
+            def take_queued() -> list[_Pending]:
+                nonlocal batch
+                with self._guard:
+                    batch, self._queue = self._queue, []
+                return batch
+
             try:
                 # The batch is taken once the chain's lock is held (the writers' queue and BEGIN IMMEDIATE on
                 # SQLite, the head row on PostgreSQL), so everything that arrived while this process waited for the
                 # other processes' commits goes into this one.
+                if is_postgres(self.engine):
+                    append_in_two_trips(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
+                    continue
                 with (
                     writers_queue(self.engine),
                     self.engine.connect().execution_options(**WRITE) as conn,
                     conn.begin(),
                 ):
                     head = conn.execute(_HEAD).one()
-                    with self._guard:
-                        batch, self._queue = self._queue, []
-                    self._append(conn, int(head.seq), str(head.entry_hash), batch)
+                    rows, people = _chain(int(head.seq), str(head.entry_hash), take_queued())
+                    conn.execute(_INSERT_ENTRIES, rows)
+                    write_people(conn, people)
+                    conn.execute(_MOVE_HEAD, {"head_seq": rows[-1]["seq"], "head_hash": rows[-1]["entry_hash"]})
             except BaseException as error:  # every waiter learns that its entry was not recorded
                 if not batch:
-                    with self._guard:
-                        batch, self._queue = self._queue, []
+                    take_queued()
                 for pending in batch:
                     pending.error = error
             finally:
                 for pending in batch:
                     pending.done.set()
-
-    @staticmethod
-    def _append(conn: Connection, seq: int, previous: str, batch: list[_Pending]) -> None:
-        rows: list[dict[str, Any]] = []
-        people: list[tuple[int, list[str]]] = []
-        for pending in batch:
-            seq += 1
-            recorded = now_micros()
-            actor = pending.actor
-            text = entry_json(
-                seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
-            )
-            digest = chain_hash(previous, text)
-            rows.append(
-                {
-                    "seq": seq,
-                    "recorded": recorded,
-                    "action": pending.action,
-                    "outcome": pending.outcome,
-                    "user_ref": actor.user,
-                    "role": actor.role,
-                    "organisation": actor.organisation,
-                    "purpose": actor.purpose,
-                    "client_address": actor.client_address,
-                    "entry": text,
-                    "prev_hash": previous,
-                    "entry_hash": digest,
-                }
-            )
-            people.append((seq, pending.people))
-            pending.seq, previous = seq, digest
-        conn.execute(_INSERT_ENTRIES, rows)
-        write_people(conn, people)
-        conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": previous})
 
     def about_patient(self, patient_id: str, limit: int = 200) -> list[AuditEntry]:
         """Entries that concern this person, newest first (the resident's 'who has looked at my record')."""
