@@ -20,7 +20,24 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
+    _keep_long_statements_parsed()
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+# psycopg turns a statement's `%(name)s` placeholders into `$n` with a regular expression, and keeps the result
+# only for statements of at most 4,096 characters and 50 parameters (ORM-made INSERTs of many rows would fill its
+# cache). A date search's statement is longer (one scan per span class, decision 0007) but is one of a few kept
+# shapes (0009), so it was parsed again on every request: about 0.6 ms of a 1.5 ms search. These are psycopg's
+# module settings, read at each call; psycopg is pinned (requirements.lock) and a test checks that they still exist.
+PSYCOPG_STATEMENT_LENGTH = 32_768
+PSYCOPG_STATEMENT_PARAMS = 400
+
+
+def _keep_long_statements_parsed() -> None:
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, PSYCOPG_STATEMENT_LENGTH)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, PSYCOPG_STATEMENT_PARAMS)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
