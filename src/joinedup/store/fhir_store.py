@@ -21,7 +21,7 @@ from joinedup.fhir.validation import validate_resource
 
 from . import reads
 from .context import StoreContext, Visibility
-from .engine import WRITE, is_postgres
+from .engine import SINGLE_STATEMENT, WRITE, is_postgres
 from .person_links import linked_patient_ids
 from .results import HistoryPage, SearchPage, Version
 from .search_compiler import compartment_condition
@@ -47,10 +47,13 @@ class FhirStore:
 
     @contextmanager
     def reading_one_statement(self) -> Iterator[Connection]:
-        """A connection for one statement, which sees one snapshot on its own. On PostgreSQL it opens no
-        transaction: BEGIN and COMMIT were two of an audited read's eight trips to the server, for nothing."""
+        """A connection for one statement, which sees one snapshot on its own, so no transaction is opened for it:
+        on PostgreSQL BEGIN and COMMIT were two of an audited read's eight trips to the server; on SQLite two more
+        calls into the library, each letting go of the GIL and waiting to take it back."""
         if not is_postgres(self.engine):
-            with self.reading() as conn:  # SQLite's BEGIN is a call into the library, not a trip
+            # Not isolation_level=AUTOCOMMIT: SQLAlchemy's reset of it on SQLite would hand transactions back to
+            # the sqlite3 module, which the engine takes from it (store/engine.py).
+            with self.engine.connect().execution_options(**SINGLE_STATEMENT) as conn, conn.begin():
                 yield conn
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
