@@ -157,16 +157,14 @@ def test_a_failed_append_writes_nothing_and_the_next_append_goes_on(gate: Access
     before = gate.audit.entries()
     with pytest.raises(TypeError):
         gate.audit.record(actor, "read", patients=["p2"], detail={"not JSON": object()})
-    failures = 1
     if database_url.startswith("postgresql"):
         from sqlalchemy.exc import DBAPIError
 
         with pytest.raises(DBAPIError):  # psycopg's error, as SQLAlchemy's
             gate.audit.record(actor, "read", patients=["p" * 65])
-        failures += 1
     assert [e.seq for e in gate.audit.entries()] == [e.seq for e in before]
     assert gate.audit.about_patient("p2") == []
     seq = gate.audit.record(actor, "read", what=["Patient/p3"], patients=["p3"])
-    assert seq == before[-1].seq + 1 and failures
+    assert seq == before[-1].seq + 1
     assert [e.seq for e in gate.audit.about_patient("p3")] == [seq]
     assert verify(gate.store.engine).ok

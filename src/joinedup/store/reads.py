@@ -151,23 +151,28 @@ class _KeptStatements:
         shape: SearchShape,
         visibility: Visibility,
     ) -> None:
-        self.request, self.shape, self.kept, self.visibility = request, shape, shape.kept, visibility
+        self.request, self.shape, self.visibility = request, shape, visibility
 
     def page(self, with_total: bool) -> Select[Any]:
         fetch = replace(self.request, count=self.request.count + 1)
-        shape = ("page", with_total, tuple(fetch.sort), fetch.count, fetch.offset)
-        row, conditions, lead = self.shape.row, self.shape.conditions, self.shape.index_lead
-        return self._kept(shape, lambda: page_query(fetch, row, conditions, with_total, lead()))
+        variant = ("page", with_total, tuple(fetch.sort), fetch.count, fetch.offset)
+        shape = self.shape
+
+        def build() -> Select[Any]:
+            return page_query(fetch, shape.row, shape.conditions, with_total, shape.index_lead())
+
+        return self._kept(variant, build)
 
     def count(self) -> Select[Any]:
-        row, conditions, lead = self.shape.row, self.shape.conditions, self.shape.index_lead
-        return self._kept(("count",), lambda: count_query(row, conditions, lead()))
+        shape = self.shape
+        return self._kept(("count",), lambda: count_query(shape.row, shape.conditions, shape.index_lead()))
 
-    def _kept(self, shape: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
-        if self.kept is None:
+    def _kept(self, variant: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+        kept = self.shape.kept
+        if kept is None:
             return build()
         try:
-            key = (self.request.resource_type, self.visibility, tuple(id(c) for c in self.kept), *shape)
+            key = (self.request.resource_type, self.visibility, tuple(id(c) for c in kept), *variant)
             hash(key)
         except TypeError:  # an unhashable visibility: build it afresh
             return build()
@@ -178,7 +183,7 @@ class _KeptStatements:
         with _kept_searches_guard:
             if len(_KEPT_SEARCHES) >= _KEPT_SEARCHES_LIMIT:
                 _KEPT_SEARCHES.pop(next(iter(_KEPT_SEARCHES)), None)
-            _KEPT_SEARCHES[key] = (statement, self.kept)
+            _KEPT_SEARCHES[key] = (statement, kept)
         return statement
 
 

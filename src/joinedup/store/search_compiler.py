@@ -335,8 +335,9 @@ def _page_of(keys: Subquery, sort: Sequence[SortKey], with_total: bool = False) 
     )
 
 
-def _lead_rows(index_lead: IndexLead, row: FromClause) -> tuple[Col[Any], list[ColumnElement[bool]], Subquery]:
-    """The lead's pks as a FROM, and the other criteria's probes rewritten from `row.pk` to those pks."""
+def _lead_rows(index_lead: IndexLead, row: FromClause) -> tuple[Col[Any], list[ColumnElement[bool]]]:
+    """The lead's pk column (its index rows as a FROM), and the other criteria's probes rewritten from `row.pk` to
+    it."""
     lead = index_lead.pks.subquery("lead_rows")
     pk: Col[Any] = lead.c[0]
 
@@ -344,11 +345,11 @@ def _lead_rows(index_lead: IndexLead, row: FromClause) -> tuple[Col[Any], list[C
         return pk if element is row.c.pk else None
 
     probes = [replacement_traverse(probe, {}, on_lead) for probe in index_lead.probes]
-    return pk, probes, lead
+    return pk, probes
 
 
 def _lead_keys(index_lead: IndexLead, row: FromClause, request: SearchRequest) -> Subquery:
-    pk, probes, _ = _lead_rows(index_lead, row)
+    pk, probes = _lead_rows(index_lead, row)
     return (
         select(pk.label("pk"))
         .distinct()  # a resource can have several matching index rows (two dates of a day, two owners)
@@ -368,6 +369,6 @@ def count_query(
     row: FromClause, conditions: list[ColumnElement[bool]], index_lead: IndexLead | None = None
 ) -> Select[tuple[int]]:
     if index_lead is not None:
-        pk, probes, _ = _lead_rows(index_lead, row)
+        pk, probes = _lead_rows(index_lead, row)
         return select(func.count(pk.distinct())).where(*probes)
     return select(func.count()).select_from(row).where(and_(*conditions))

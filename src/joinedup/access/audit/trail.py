@@ -27,7 +27,7 @@ from joinedup.store.governance_schema import audit_head, audit_log
 from ..context import AccessContext
 from ..roles import catalogue
 from .people_index import entries_about, write_people
-from .postgres_append import Rows, append_in_two_trips
+from .postgres_append import Rows, append_batch
 
 GENESIS = "0" * 64
 
@@ -223,7 +223,7 @@ class AuditTrail:
                 # SQLite, the head row on PostgreSQL), so everything that arrived while this process waited for the
                 # other processes' commits goes into this one.
                 if is_postgres(self.engine):
-                    append_in_two_trips(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
+                    append_batch(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
                     continue
                 with (
                     writers_queue(self.engine),
