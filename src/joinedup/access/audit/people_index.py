@@ -17,32 +17,16 @@ every FTS5 tokenizer either folds or splits on; hex has neither problem and maps
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import BigInteger, Connection, Select, TextualSelect, insert, select, text
+from sqlalchemy import BigInteger, Select, TextualSelect, select, text
 
 from joinedup.store.governance_schema import audit_subjects
 
 FTS_TABLE = "audit_people"
 _MATCH_FTS = text(f"SELECT rowid AS seq FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :phrase").columns(seq=BigInteger)
-_INSERT_FTS = text(f"INSERT INTO {FTS_TABLE}(rowid, people) VALUES (:seq, :people)")
-_INSERT_ROWS = insert(audit_subjects)
 
 
 def person_token(patient_id: str) -> str:
     return patient_id.encode("utf-8").hex()
-
-
-def write_people(conn: Connection, entries: Sequence[tuple[int, Sequence[str]]]) -> None:
-    """Index each (entry number, people it concerns) in the caller's transaction; entries about nobody add nothing."""
-    named = [(seq, people) for seq, people in entries if people]
-    if not named:
-        return
-    if conn.dialect.name == "sqlite":
-        rows = [{"seq": seq, "people": " ".join(person_token(p) for p in people)} for seq, people in named]
-        conn.execute(_INSERT_FTS, rows)
-    else:
-        conn.execute(_INSERT_ROWS, [{"seq": seq, "patient_id": p} for seq, people in named for p in people])
 
 
 def entries_about(dialect_name: str, patient_id: str) -> Select[tuple[int]] | TextualSelect:

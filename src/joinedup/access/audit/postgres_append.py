@@ -20,13 +20,15 @@ both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError
+
+from .rows import ENTRY_COLUMNS, Rows
 
 BEGIN_AND_HEAD = "BEGIN; SELECT seq, entry_hash FROM audit_head WHERE id = 1 FOR UPDATE"
 
@@ -45,23 +47,6 @@ WITH entries AS (
 )
 UPDATE audit_head SET seq = %(head_seq)b, entry_hash = %(head_hash)b WHERE id = 1
 """
-
-ENTRY_COLUMNS = (
-    "seq",
-    "recorded",
-    "action",
-    "outcome",
-    "user_ref",
-    "role",
-    "organisation",
-    "purpose",
-    "client_address",
-    "entry",
-    "prev_hash",
-    "entry_hash",
-)
-
-Rows = tuple[list[dict[str, Any]], list[tuple[int, Sequence[str]]]]
 
 
 def append_batch(engine: Engine, chain: Callable[[int, str], Rows]) -> None:

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, select
 
-from joinedup.store.engine import WRITE, is_postgres, writers_queue
-from joinedup.store.governance_schema import audit_head, audit_log
+from joinedup.store.engine import is_postgres
+from joinedup.store.governance_schema import audit_log
 
 from ..context import AccessContext
 from ..roles import catalogue
-from .people_index import entries_about, write_people
-from .postgres_append import Rows, append_batch
+from . import postgres_append, sqlite_append
+from .people_index import entries_about
+from .rows import Rows
 
 GENESIS = "0" * 64
 
@@ -38,15 +39,6 @@ def now_micros() -> int:
 
 def chain_hash(prev_hash: str, entry_json: str) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + entry_json.encode("utf-8")).hexdigest()
-
-
-# The append's statements, built once: SQLAlchemy memoises a statement's cache key on the object, and building and
-# keying four fresh statements per append was a large share of an audited read's time.
-_HEAD = select(audit_head.c.seq, audit_head.c.entry_hash).where(audit_head.c.id == 1).with_for_update()
-_INSERT_ENTRIES = insert(audit_log)
-_MOVE_HEAD = (
-    update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("head_seq"), entry_hash=bindparam("head_hash"))
-)
 
 
 @dataclass(frozen=True)
@@ -222,19 +214,8 @@ class AuditTrail:
                 # The batch is taken once the chain's lock is held (the writers' queue and BEGIN IMMEDIATE on
                 # SQLite, the head row on PostgreSQL), so everything that arrived while this process waited for the
                 # other processes' commits goes into this one.
-                if is_postgres(self.engine):
-                    append_batch(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
-                    continue
-                with (
-                    writers_queue(self.engine),
-                    self.engine.connect().execution_options(**WRITE) as conn,
-                    conn.begin(),
-                ):
-                    head = conn.execute(_HEAD).one()
-                    rows, people = _chain(int(head.seq), str(head.entry_hash), take_queued())
-                    conn.execute(_INSERT_ENTRIES, rows)
-                    write_people(conn, people)
-                    conn.execute(_MOVE_HEAD, {"head_seq": rows[-1]["seq"], "head_hash": rows[-1]["entry_hash"]})
+                appender = postgres_append if is_postgres(self.engine) else sqlite_append
+                appender.append_batch(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
             except BaseException as error:  # every waiter learns that its entry was not recorded
                 if not batch:
                     take_queued()
