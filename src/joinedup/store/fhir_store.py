@@ -82,7 +82,7 @@ class FhirStore:
         extra: Callable[[FromClause], ColumnElement[bool]] | None = None,
     ) -> SearchPage:
         require_r4_type(request.resource_type)
-        with self.reading_one_statement() if _one_statement(request) else self.reading() as conn:
+        with self.reading_one_statement() if reads.answered_by_one_statement(request) else self.reading() as conn:
             return reads.search(conn, ctx, request, extra)
 
     def compartment_search(self, ctx: StoreContext, patient_id: str, request: SearchRequest) -> SearchPage:
@@ -267,10 +267,3 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
     if not pairs:
         raise NotFound(f"Conditional criteria '{query}' are empty")
     return pairs
-
-
-def _one_statement(request: SearchRequest) -> bool:
-    """Whether this search is answered by one statement (its page, or its count), so needs no transaction of its
-    own: on PostgreSQL that is two trips to the server fewer (BEGIN, COMMIT). Includes read further statements, and
-    a total asked for may need a count after the page (reads.search); those see one snapshot in a transaction."""
-    return not request.includes and not request.revincludes and request.total not in ("accurate", "estimate")

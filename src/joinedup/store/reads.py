@@ -100,6 +100,16 @@ def read_version(conn: Connection, ctx: StoreContext, resource_type: str, resour
     return Version(resource_type, resource_id, version_id, found.last_updated, False, found.content, found.method)
 
 
+COUNTED_TOTALS = ("accurate", "estimate")  # _total asked for: every match counted (decision 0013)
+
+
+def answered_by_one_statement(request: SearchRequest) -> bool:
+    """Whether `search` answers this request with one statement (its page, or its count), so needs no transaction
+    of its own: on PostgreSQL two trips to the server fewer (BEGIN, COMMIT). Includes read further statements, and
+    a counted total may need a count after the page; those must see one snapshot, in a transaction."""
+    return not request.includes and not request.revincludes and request.total not in COUNTED_TOTALS
+
+
 def search(
     conn: Connection,
     ctx: StoreContext,
@@ -115,7 +125,7 @@ def search(
         wanted = request.summary == "count" or request.total != "none"
         total = conn.execute(statements.count(), binds or None).scalar_one() if wanted else None
         return SearchPage([], [], total, has_next=False)
-    counted = request.total in ("accurate", "estimate")  # asked for: every match counted (decision 0013)
+    counted = request.total in COUNTED_TOTALS
     rows = list(conn.execute(statements.page(counted), binds or None).all())
     has_next = len(rows) > request.count
     if counted:

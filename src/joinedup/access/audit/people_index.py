@@ -17,6 +17,8 @@ every FTS5 tokenizer either folds or splits on; hex has neither problem and maps
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import BigInteger, Select, TextualSelect, select, text
 
 from joinedup.store.governance_schema import audit_subjects
@@ -27,6 +29,11 @@ _MATCH_FTS = text(f"SELECT rowid AS seq FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH
 
 def person_token(patient_id: str) -> str:
     return patient_id.encode("utf-8").hex()
+
+
+def people_tokens(patient_ids: Iterable[str]) -> str:
+    """An entry's row of the FTS5 index: one token per person."""
+    return " ".join(person_token(p) for p in patient_ids)
 
 
 def entries_about(dialect_name: str, patient_id: str) -> Select[tuple[int]] | TextualSelect:

@@ -57,7 +57,7 @@ FROM batch WHERE audit_head.id = 1
 def append_batch(engine: Engine, chain: Callable[[int, str], Rows]) -> None:
     """Lock the head, hand its number and hash to `chain` (which takes the queued entries and returns their rows
     and people), write them and move the head, all in one transaction."""
-    pooled = engine.raw_connection()  # checked out as any other: pre-pinged, returned (and rolled back) on close
+    pooled = engine.raw_connection()  # checked out as any other (pinged if it lay idle), returned on close
     connection = pooled.driver_connection
     assert isinstance(connection, psycopg.Connection)
     connection.autocommit = True  # the queries below say BEGIN and COMMIT themselves

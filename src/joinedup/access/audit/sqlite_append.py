@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from joinedup.store.engine import writers_queue
 
-from .people_index import FTS_TABLE, person_token
+from .people_index import FTS_TABLE, people_tokens
 from .rows import ENTRY_COLUMNS, Rows
 
 HEAD = "SELECT seq, entry_hash FROM audit_head WHERE id = 1"
@@ -43,7 +43,7 @@ def append_batch(engine: Engine, chain: Callable[[int, str], Rows]) -> None:
                 raise RuntimeError("the audit trail has no head row (run `joinedup db upgrade`)")
             rows, people = chain(int(head[0]), str(head[1]))
             connection.executemany(INSERT_ENTRY, [tuple(row[column] for column in ENTRY_COLUMNS) for row in rows])
-            named = [(seq, " ".join(person_token(p) for p in names)) for seq, names in people if names]
+            named = [(seq, people_tokens(names)) for seq, names in people if names]
             if named:
                 connection.executemany(INSERT_PEOPLE, named)
             connection.execute(MOVE_HEAD, (rows[-1]["seq"], rows[-1]["entry_hash"]))
