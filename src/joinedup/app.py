@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from joinedup import __version__
 from joinedup.access.gate import AccessGate
 from joinedup.access.pseudonymise import Pseudonymiser, load_key
-from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes
+from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes, threads
 from joinedup.api.ahead import serve_ahead
 from joinedup.api.deps import Services
 from joinedup.api.identity_routes import install_identity
@@ -25,6 +25,7 @@ from joinedup.web.install import install_web
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    threads.configure(settings.api_threads)
     store = FhirStore(make_engine(settings.database_url))
 
     @asynccontextmanager

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_request_bytes: int = 16 * 1024 * 1024
+    api_threads: int = Field(
+        default=2,
+        ge=1,
+        description="Threads per worker process for the FHIR read, search and $everything calls (decision 0018)",
+    )
     export_dir: Path = Path("./var/exports")
     demo_people: int = 2000
     demo_dir: Path = Path("./var/demo")
