@@ -24,12 +24,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-T = TypeVar("T")
-DEFAULT_THREADS = 2  # as Settings.api_threads, for a pool used before any app is made (tests)
+from joinedup.settings import Settings
 
-_threads = DEFAULT_THREADS  # the size the next pool is made with
+T = TypeVar("T")
+DEFAULT_THREADS: int = Settings.model_fields["api_threads"].default  # for a pool used before any app is made
+
+_threads = DEFAULT_THREADS  # the size of the pool, made or to be made: configure drops a pool of another size
 _pool: ThreadPoolExecutor | None = None
-_pool_threads = 0  # the size the current pool was made with
 _pool_guard = threading.Lock()
 
 
@@ -40,19 +41,19 @@ def configure(threads: int) -> None:
     if threads < 1:
         raise ValueError("api_threads must be at least 1")
     with _pool_guard:
-        _threads = threads
-        if _pool is not None and _pool_threads != threads:
+        if threads != _threads and _pool is not None:
             _pool.shutdown(wait=False)
             _pool = None
+        _threads = threads
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool, _pool_threads
+    global _pool
     pool = _pool
     if pool is None:
         with _pool_guard:
             if _pool is None:  # made on first use, so in the worker process that uses it
-                _pool, _pool_threads = ThreadPoolExecutor(_threads, thread_name_prefix="joinedup-api"), _threads
+                _pool = ThreadPoolExecutor(_threads, thread_name_prefix="joinedup-api")
             pool = _pool
     return pool
 
