@@ -20,8 +20,6 @@ from joinedup.fhir.search_request import MAX_COUNT, parse_search
 from joinedup.fhir.source import SOURCE_URI_PREFIX, source_of
 from joinedup.fhir.validation import validate_resource
 from joinedup.store.bulk_writer import Prepared, write_batch
-from joinedup.store.indexer import index_rows
-from joinedup.store.writer import content_hash
 
 from .candidate_keys import CandidateKeys, default_path
 from .features import patient_to_record
@@ -186,7 +184,7 @@ class IndexStore:
         prepared = []
         for resource in resources:
             validate_resource(resource)
-            prepared.append(Prepared(resource, content_hash(resource), index_rows(resource)))
+            prepared.append(Prepared.of(resource))
         with self.gate.store.writing() as conn:
             write_batch(conn, prepared)
 

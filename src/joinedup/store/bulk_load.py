@@ -24,12 +24,11 @@ from joinedup.fhir.resource_types import NOT_STORED
 from joinedup.fhir.source import SOURCE_URI_PREFIX, stamp_source
 from joinedup.fhir.validation import validate_resource
 
-from .bulk_writer import BatchCounts, Prepared, as_tuples, write_batch
+from .bulk_writer import BatchCounts, Prepared, write_batch
 from .bundles import BundleProcessor
 from .context import SYSTEM
 from .engine import refresh_statistics
 from .fhir_store import FhirStore
-from .indexer import index_rows
 from .writer import content_hash
 
 BATCH_LINES = 2000
@@ -83,7 +82,7 @@ def prepare_line(line: bytes, source: str) -> Prepared | str | None:
     digest = content_hash(resource)
     if not resource.get("id"):
         resource["id"] = str(uuid.uuid5(_ID_NAMESPACE, digest))
-    return Prepared(resource, digest, {}, as_tuples(index_rows(resource)))
+    return Prepared.of(resource, digest)
 
 
 def _prepare_chunk(args: tuple[list[bytes], str]) -> list[Prepared | str | None]:
