@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from joinedup.fhir import dates
-from joinedup.store.bulk_writer import Prepared, StampedBody, as_tuples
+from joinedup.store.bulk_writer import Prepared, StampedBody
 from joinedup.store.indexer import index_rows
 from joinedup.store.writer import content_hash, stamp
 
@@ -80,5 +80,6 @@ def test_prepared_carries_the_key_source_and_hash() -> None:
     made = Prepared.of(resource)
     assert (made.resource_type, made.id, made.source) == ("Patient", "with-meta", "https://joinedup.example/source/gp")
     assert made.digest == content_hash(resource)
-    assert made.index == as_tuples(index_rows(resource))
+    by_dicts = index_rows(resource)
+    assert made.index == {kind: [tuple(row.values()) for row in rows] for kind, rows in by_dicts.items()}
     assert ("Patient", "gender", "", "female", None) in made.index["token"]

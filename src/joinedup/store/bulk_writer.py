@@ -16,26 +16,9 @@ from sqlalchemy import Connection, Table, bindparam, delete, select, update
 from joinedup.fhir import dates
 from joinedup.fhir.source import source_of
 
-from .indexer import IndexRows, index_rows, last_updated_row
+from .indexer import INDEX_COLUMNS, IndexTuples, index_tuples, last_updated_row
 from .schema import INDEX_TABLES, resource_versions, resources
 from .writer import content_hash, stamp
-
-IndexTuples = dict[str, list[tuple[Any, ...]]]  # per index kind, values in _INDEX_COLUMNS order, no resource_pk
-
-_INDEX_COLUMNS = {
-    kind: tuple(c.name for c in table.columns if c.name not in {"resource_pk"}) for kind, table in INDEX_TABLES.items()
-}
-
-
-def as_tuples(rows: IndexRows) -> IndexTuples:
-    """Index rows as plain tuples in column order: built in the loader's workers, so that the single writer only
-    puts the resource's key in front (building them there was a sixth of the writer's time)."""
-    found: IndexTuples = {}
-    for kind, kind_rows in rows.items():
-        columns = _INDEX_COLUMNS[kind]
-        found[kind] = [tuple(row.get(c) for c in columns) for row in kind_rows]
-    return found
-
 
 # The version a worker writes into a body it serialises ahead of the writer, and the instant: both are replaced by
 # the writer (StampedBody.stamped), which alone knows the version and the transaction's time.
@@ -83,16 +66,15 @@ class Prepared:
     index: IndexTuples
 
     @classmethod
-    def of(cls, resource: dict[str, Any], digest: str | None = None, rows: IndexRows | None = None) -> Prepared:
-        """From a validated resource that has its id (left unchanged); the hash and index rows are made when not
-        given."""
+    def of(cls, resource: dict[str, Any], digest: str | None = None) -> Prepared:
+        """From a validated resource that has its id (left unchanged); the hash is made when not given."""
         return cls(
             resource["resourceType"],
             resource["id"],
             source_of(resource),
             digest if digest is not None else content_hash(resource),
             StampedBody.of(resource),
-            as_tuples(rows if rows is not None else index_rows(resource)),
+            index_tuples(resource),
         )
 
 
@@ -284,9 +266,9 @@ def _insert_index(
         dates_rows.append((pk, *_last_updated_tuple(key[0], now)))
     for kind, tuples in by_kind.items():
         if tuples:
-            insert_rows(conn, INDEX_TABLES[kind], ("resource_pk", *_INDEX_COLUMNS[kind]), tuples)
+            insert_rows(conn, INDEX_TABLES[kind], ("resource_pk", *INDEX_COLUMNS[kind]), tuples)
 
 
 def _last_updated_tuple(resource_type: str, now: int) -> tuple[Any, ...]:
     row = last_updated_row(resource_type, now)
-    return tuple(row.get(c) for c in _INDEX_COLUMNS["date"])
+    return tuple(row.get(c) for c in INDEX_COLUMNS["date"])

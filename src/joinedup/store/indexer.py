@@ -14,8 +14,16 @@ from joinedup.fhir.search_parameters import SearchParameter, parameters_for
 from joinedup.fhir.text import fold
 
 from .date_spans import span_class
+from .schema import INDEX_TABLES
 
-IndexRows = dict[str, list[dict[str, Any]]]
+IndexRows = dict[str, list[dict[str, Any]]]  # per index kind, one dict per row: column name to value
+# Per index kind, one tuple per row in INDEX_COLUMNS order (the loader's form: its workers send these to the writer,
+# and building dicts only to turn them into tuples was a fifth of a worker's time per resource).
+IndexTuples = dict[str, list[tuple[Any, ...]]]
+# Each index table's columns but the resource's key: resource_type, param, then the values _rows_for yields.
+INDEX_COLUMNS = {
+    kind: tuple(c.name for c in table.columns if c.name != "resource_pk") for kind, table in INDEX_TABLES.items()
+}
 _STRING_PARTS = (
     "family",
     "given",
@@ -84,9 +92,10 @@ def _date_ranges(value: Any) -> Iterator[tuple[int, int]]:
             yield from _date_ranges(event)
 
 
-def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[dict[str, Any]]:
+def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[tuple[Any, ...]]:
+    """(target_type, target_id, url, ident_system, ident_value) of each reference."""
     if isinstance(value, str):  # canonical
-        yield {"target_type": None, "target_id": None, "url": value, "ident_system": None, "ident_value": None}
+        yield None, None, value, None, None
         return
     if not isinstance(value, dict):
         return
@@ -100,53 +109,45 @@ def _reference_rows(value: Any, parameter: SearchParameter) -> Iterator[dict[str
         return
     if isinstance(reference, str) and reference.startswith("#"):
         return
-    yield {
-        "target_type": parsed.resource_type if parsed and parsed.base is None else None,
-        "target_id": parsed.resource_id if parsed and parsed.base is None else None,
-        "url": reference if parsed is None or parsed.base is not None else None,
-        "ident_system": identifier.get("system"),
-        "ident_value": identifier.get("value"),
-    }
+    local = parsed is not None and parsed.base is None
+    yield (
+        parsed.resource_type if parsed and local else None,
+        parsed.resource_id if parsed and local else None,
+        None if local else reference,
+        identifier.get("system"),
+        identifier.get("value"),
+    )
 
 
-def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def _rows_for(parameter: SearchParameter, value: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(index kind, the row's values in the order of its table's value columns) for each row `value` gives."""
     kind = parameter.type
     if kind == "string":
         for written in _strings(value):
-            yield "string", {"value": fold(written), "exact": written}
+            yield "string", (fold(written), written)  # value, exact
     elif kind == "token" or (kind == "special" and parameter.name == "deceased"):
         if parameter.name == "deceased" and isinstance(value, str):
             value = True  # a deceasedDateTime means the person has died
-        for system, code, text in _tokens(value):
-            yield "token", {"system": system, "code": code, "text": text}
+        for found_token in _tokens(value):
+            yield "token", found_token  # system, code, text
     elif kind == "reference":
         for row in _reference_rows(value, parameter):
             yield "reference", row
     elif kind == "date":
         for low, high in _date_ranges(value):
-            yield "date", {"low": low, "high": high, "span": span_class(low, high)}
+            yield "date", (low, high, span_class(low, high))
     elif kind == "number":
         found = number_range(value)
         if found:
-            yield "number", {"value": found[0], "low": found[1], "high": found[2]}
+            yield "number", found  # value, low, high
     elif kind == "quantity" and isinstance(value, dict):
         found = number_range(value.get("value"))
         if found:
             system = value.get("system") or ""
             code = value.get("code") or value.get("currency") or ""
-            yield (
-                "quantity",
-                {
-                    "value": found[0],
-                    "low": found[1],
-                    "high": found[2],
-                    "system": system,
-                    "code": code,
-                    "unit": value.get("unit"),
-                },
-            )
+            yield "quantity", (*found, system, code, value.get("unit"))
     elif kind == "uri" and isinstance(value, str):
-        yield "uri", {"value": value}
+        yield "uri", (value,)
 
 
 @cache
@@ -164,25 +165,32 @@ def _indexed_paths(resource_type: str) -> tuple[tuple[SearchParameter, tuple[tup
     return tuple(found)
 
 
-def index_rows(resource: dict[str, Any]) -> IndexRows:
-    """Every index row of the resource, grouped by index table kind, without the resource's pk."""
+def index_tuples(resource: dict[str, Any]) -> IndexTuples:
+    """Every index row of the resource, grouped by index table kind, as tuples in INDEX_COLUMNS order (without
+    the resource's pk)."""
     resource_type = resource["resourceType"]
-    rows: IndexRows = {}
+    rows: IndexTuples = {}
     for parameter, paths in _indexed_paths(resource_type):
-        seen: set[tuple[Any, ...]] = set()
+        seen: set[tuple[str, tuple[Any, ...]]] = set()
+        name = parameter.name
         for first, steps in paths:
             if first not in resource:
                 continue
             for value in walk(resource, steps):
-                for kind, row in _rows_for(parameter, value):
-                    key = (kind, *row.values())
-                    if key in seen:
+                for kind, values in _rows_for(parameter, value):
+                    if (kind, values) in seen:
                         continue
-                    seen.add(key)
-                    row["param"] = parameter.name
-                    row["resource_type"] = resource_type
-                    rows.setdefault(kind, []).append(row)
+                    seen.add((kind, values))
+                    rows.setdefault(kind, []).append((resource_type, name, *values))
     return rows
+
+
+def index_rows(resource: dict[str, Any]) -> IndexRows:
+    """Every index row of the resource, grouped by index table kind, as column-to-value dicts (without the pk)."""
+    return {
+        kind: [dict(zip(INDEX_COLUMNS[kind], row, strict=True)) for row in kind_rows]
+        for kind, kind_rows in index_tuples(resource).items()
+    }
 
 
 def last_updated_row(resource_type: str, moment: int) -> dict[str, Any]:
