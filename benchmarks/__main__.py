@@ -25,7 +25,7 @@ from joinedup.store.engine import make_engine, refresh_statistics
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.migrate import upgrade
 
-from . import corpus, ingest, serving, serving_data
+from . import corpus, ingest, ingest_stages, serving, serving_data
 from .clone import copy_store
 from .machine import describe, load_average
 from .report import write_report
@@ -131,6 +131,9 @@ def main() -> None:
             figures = ingest.measure(name, url, ingest_feeds)
             print(f"ingest {name}: {figures.load_rate:,.0f}/s vs floor {figures.floor_rate:,.0f}/s", flush=True)
             sections["ingest"].append(figures)
+        sections["ingest_stages"] = ingest_stages.measure_stages(
+            [p for p in discover([ingest_feeds]) if p.suffix == ".ndjson"]
+        )
 
         sqlite_file = work / "bench.sqlite3"
         load_seconds = _sqlite_serving_store(sqlite_file, serving_feeds, sections["serving_resources"])

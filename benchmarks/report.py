@@ -25,6 +25,35 @@ def _ingest_table(figures: list[Any]) -> list[str]:
     return lines
 
 
+def _stages_table(stages: list[Any], ingest: list[Any]) -> list[str]:
+    """Each stage's CPU per resource beside the budget the target leaves (decision 0019)."""
+    total = sum(stage.micros_per_resource for stage in stages)
+    lines = [
+        "### Where a resource's time goes before the database writes it",
+        "",
+        "Each stage of `joinedup load` timed on its own over the same feeds in the same run, on one core (CPU "
+        "microseconds per resource). The workers' stages run in two processes; the hand-over's second half and "
+        "the database's writing (not in this table) run in the single writer.",
+        "",
+        "| stage | paid by | CPU µs per resource |",
+        "|---|---|---|",
+        *(f"| {stage.stage} | {stage.where} | {stage.micros_per_resource:.1f} |" for stage in stages),
+        f"| **all of the above** | | **{total:.1f}** |",
+        "",
+    ]
+    for figures in ingest:
+        floor_micros = 1e6 / figures.floor_rate
+        budget = 2 * floor_micros
+        lines.append(
+            f"- {figures.database}: the floor takes {floor_micros:.1f} µs per resource, so the target (half its "
+            f"rate) leaves {budget:.1f} µs of wall time per resource: at most {2 * budget:.1f} µs of CPU with both "
+            f"cores busy throughout, for these stages and the database's writing together. These stages alone take "
+            f"{total:.1f} µs ({total / (2 * budget):.1f}× that budget); the load measured "
+            f"{1e6 / figures.load_rate:.1f} µs of wall time per resource."
+        )
+    return [*lines, ""]
+
+
 def _target(scenario: str) -> float | None:
     if scenario.startswith("search"):
         return SEARCH_TARGET_MS
@@ -76,6 +105,8 @@ def write_report(path: Path, sections: dict[str, Any]) -> None:
             *_ingest_table(sections["ingest"]),
             "",
         ]
+        if "ingest_stages" in sections:
+            lines += _stages_table(sections["ingest_stages"], sections["ingest"])
     if "serving" in sections:
         lines += [
             "## Serving",

@@ -118,7 +118,7 @@ _EXISTING_COLUMNS = (
 # One array parameter per type, and a plan made for this execution. psycopg prepares a statement it has run five
 # times, and PostgreSQL may then keep a generic plan chosen while `resources` was small: early in a load into an
 # empty store that plan was a sequential scan, kept as the table grew to 114,000 rows (0.2 s a batch, three
-# quarters of the whole load's time; decision 0012). A custom plan sees the table as it is.
+# quarters of the whole load's time; decision 0019). A custom plan sees the table as it is.
 EXISTING_LOOKUP_POSTGRES = (
     "SELECT pk, resource_type, id, version_id, deleted, content_hash FROM resources "
     "WHERE resource_type = %(resource_type)s AND id = ANY(%(ids)s)"
