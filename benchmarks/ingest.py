@@ -7,6 +7,8 @@ versioning and search indexing cost.
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ class IngestFigures:
     load_seconds: float
     floor_seconds: float
     rows_written: int = 0  # every row the load wrote: current rows, versions and search index rows
+    cpu: CpuSplit | None = None  # the load's CPU seconds by process
 
     @property
     def rows_per_resource(self) -> float:
@@ -54,6 +57,45 @@ class IngestFigures:
     @property
     def floor_rate(self) -> float:
         return self.resources / self.floor_seconds
+
+
+@dataclass(frozen=True)
+class CpuSplit:
+    """CPU seconds (user and system) that a load cost each kind of process on this machine."""
+
+    writer: float  # this process: the loader's single writer (on SQLite, the database's own work too)
+    workers: float  # the loader's worker processes (parse, validate, index, serialise)
+    server: float  # the PostgreSQL server's processes (0 for SQLite, which runs in the writer)
+
+    @property
+    def total(self) -> float:
+        return self.writer + self.workers + self.server
+
+
+def _own_and_children_cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # worker processes, once the pool has joined them
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def postgres_server_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on this machine, with those of its ended children (backends whose
+    connection closed are counted in the postmaster's). The benchmark's server is the only one running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # ended while we looked
+        if not stat[stat.index("(") + 1 : stat.rindex(")")].startswith("postgres"):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
 
 
 def raw_floor(database_url: str, files: list[Path]) -> tuple[int, float]:
@@ -90,14 +132,20 @@ def measure(database: str, database_url: str, feeds: Path, workers: int = 2) -> 
     upgrade(database_url)
     count, floor_seconds = raw_floor(database_url, files)
     store = FhirStore(make_engine(database_url))
+    on_postgres = store.engine.dialect.name == "postgresql"
+    own_before, children_before = _own_and_children_cpu()
+    server_before = postgres_server_cpu() if on_postgres else 0.0
     started = time.perf_counter()
     report = Loader(store, workers=workers).load(files)
     load_seconds = time.perf_counter() - started
+    own_after, children_after = _own_and_children_cpu()
+    server_after = postgres_server_cpu() if on_postgres else 0.0
+    cpu = CpuSplit(own_after - own_before, children_after - children_before, server_after - server_before)
     rows_written = _rows_in_store(store)
     store.engine.dispose()
     if report.rejected:
         raise RuntimeError(f"{len(report.rejected)} lines rejected; first: {report.rejected[0]}")
-    return IngestFigures(database, count, load_seconds, floor_seconds, rows_written)
+    return IngestFigures(database, count, load_seconds, floor_seconds, rows_written, cpu)
 
 
 def _rows_in_store(store: FhirStore) -> int:

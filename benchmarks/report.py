@@ -41,6 +41,24 @@ def _stages_table(stages: list[Any], ingest: list[Any]) -> list[str]:
         f"| **all of the above** | | **{total:.1f}** |",
         "",
     ]
+    lines += [
+        "The whole load's CPU in the same run, by process, per resource: the database's own work is the writer's "
+        "on SQLite (it runs in that process) and the server's on PostgreSQL.",
+        "",
+        "| database | writer (µs) | workers (µs) | PostgreSQL server (µs) | all (µs) | load's wall time (µs) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for figures in ingest:
+        if figures.cpu is not None:
+            split = [
+                1e6 * seconds / figures.resources
+                for seconds in (figures.cpu.writer, figures.cpu.workers, figures.cpu.server)
+            ]
+            lines.append(
+                f"| {figures.database} | {split[0]:.1f} | {split[1]:.1f} | {split[2]:.1f} | {sum(split):.1f} |"
+                f" {1e6 / figures.load_rate:.1f} |"
+            )
+    lines.append("")
     for figures in ingest:
         floor_micros = 1e6 / figures.floor_rate
         budget = 2 * floor_micros
@@ -48,8 +66,13 @@ def _stages_table(stages: list[Any], ingest: list[Any]) -> list[str]:
             f"- {figures.database}: the floor takes {floor_micros:.1f} µs per resource, so the target (half its "
             f"rate) leaves {budget:.1f} µs of wall time per resource: at most {2 * budget:.1f} µs of CPU with both "
             f"cores busy throughout, for these stages and the database's writing together. These stages alone take "
-            f"{total:.1f} µs ({total / (2 * budget):.1f}× that budget); the load measured "
-            f"{1e6 / figures.load_rate:.1f} µs of wall time per resource."
+            f"{total:.1f} µs ({total / (2 * budget):.1f}× that budget)"
+            + (
+                f", and the whole load {1e6 * figures.cpu.total / figures.resources:.1f} µs "
+                f"({1e6 * figures.cpu.total / figures.resources / (2 * budget):.1f}×)."
+                if figures.cpu is not None
+                else "."
+            )
         )
     return [*lines, ""]
 
