@@ -66,15 +66,16 @@ def _stages_table(stages: list[Any], ingest: list[Any]) -> list[str]:
             f"- {figures.database}: the floor takes {floor_micros:.1f} µs per resource, so the target (half its "
             f"rate) leaves {budget:.1f} µs of wall time per resource: at most {2 * budget:.1f} µs of CPU with both "
             f"cores busy throughout, for these stages and the database's writing together. These stages alone take "
-            f"{total:.1f} µs ({total / (2 * budget):.1f}× that budget)"
-            + (
-                f", and the whole load {1e6 * figures.cpu.total / figures.resources:.1f} µs "
-                f"({1e6 * figures.cpu.total / figures.resources / (2 * budget):.1f}×)."
-                if figures.cpu is not None
-                else "."
-            )
+            f"{total:.1f} µs ({total / (2 * budget):.1f}× that budget)" + _whole_load(figures, 2 * budget)
         )
     return [*lines, ""]
+
+
+def _whole_load(figures: Any, cpu_budget: float) -> str:
+    if figures.cpu is None:
+        return "."
+    micros = 1e6 * figures.cpu.total / figures.resources
+    return f", and the whole load {micros:.1f} µs ({micros / cpu_budget:.1f}×)."
 
 
 def _target(scenario: str) -> float | None:

@@ -8,6 +8,7 @@ plan, however many batches a load has and whatever the table held when it starte
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -29,8 +30,8 @@ BATCH = 10
 BATCHES = 12  # more than psycopg's prepare threshold (5) and PostgreSQL's custom-plan trial (5)
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
-def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+@pytest.fixture(params=["postgresql"])
+def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from migrated_database(request, tmp_path)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, select, update
 from joinedup.fhir import dates
 from joinedup.fhir.source import source_of
 
-from .indexer import INDEX_COLUMNS, IndexTuples, index_tuples, last_updated_row
+from .indexer import INDEX_COLUMNS, IndexTuples, index_tuples, last_updated_tuple
 from .schema import INDEX_TABLES, resource_versions, resources
 from .writer import content_hash, stamp
 
@@ -85,6 +85,16 @@ class BatchCounts:
     unchanged: int = 0
 
 
+_EXISTING_COLUMNS = (
+    resources.c.pk,
+    resources.c.resource_type,
+    resources.c.id,
+    resources.c.version_id,
+    resources.c.deleted,
+    resources.c.content_hash,
+)
+
+
 def _existing(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """The current rows for these keys, asked for one resource type at a time: a row-value IN list,
     `(resource_type, id) IN ((…), …)`, made SQLite scan the whole unique index for every batch, so a load slowed
@@ -105,15 +115,6 @@ def _existing(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, 
             found.update({(r.resource_type, r.id): r for r in rows})
     return found
 
-
-_EXISTING_COLUMNS = (
-    resources.c.pk,
-    resources.c.resource_type,
-    resources.c.id,
-    resources.c.version_id,
-    resources.c.deleted,
-    resources.c.content_hash,
-)
 
 # One array parameter per type, and a plan made for this execution. psycopg prepares a statement it has run five
 # times, and PostgreSQL may then keep a generic plan chosen while `resources` was small: early in a load into an
@@ -263,12 +264,8 @@ def _insert_index(
         pk = pks[key]
         for kind, kind_rows in rows.items():
             by_kind.setdefault(kind, []).extend((pk, *row) for row in kind_rows)
-        dates_rows.append((pk, *_last_updated_tuple(key[0], now)))
+        dates_rows.append((pk, *last_updated_tuple(key[0], now)))
     for kind, tuples in by_kind.items():
         if tuples:
             insert_rows(conn, INDEX_TABLES[kind], ("resource_pk", *INDEX_COLUMNS[kind]), tuples)
 
-
-def _last_updated_tuple(resource_type: str, now: int) -> tuple[Any, ...]:
-    row = last_updated_row(resource_type, now)
-    return tuple(row.get(c) for c in INDEX_COLUMNS["date"])

@@ -193,6 +193,12 @@ def index_rows(resource: dict[str, Any]) -> IndexRows:
     }
 
 
+def last_updated_tuple(resource_type: str, moment: int) -> tuple[Any, ...]:
+    """The _lastUpdated index row of a version written at `moment` (an instant: low and high are equal), in
+    INDEX_COLUMNS["date"] order."""
+    return resource_type, "_lastUpdated", moment, moment, 0  # span class 0: a single instant
+
+
 def last_updated_row(resource_type: str, moment: int) -> dict[str, Any]:
-    """The _lastUpdated index row of a version written at `moment` (an instant: low and high are equal)."""
-    return {"resource_type": resource_type, "param": "_lastUpdated", "low": moment, "high": moment, "span": 0}
+    """The same row as column-to-value dict."""
+    return dict(zip(INDEX_COLUMNS["date"], last_updated_tuple(resource_type, moment), strict=True))
