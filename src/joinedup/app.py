@@ -13,39 +13,40 @@ from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes, threads
 from joinedup.api.ahead import serve_ahead
 from joinedup.api.deps import Services
-from joinedup.api.identity_routes import install_identity
+from joinedup.api.identity_routes import router as identity_router
 from joinedup.api.limits import BodyLimitMiddleware
+from joinedup.api.operations import install_operations
 from joinedup.api.outcome import install_error_handlers
+from joinedup.identity import install as identity
 from joinedup.settings import Settings
-from joinedup.store.engine import make_engine
-from joinedup.store.export import ExportJobs
-from joinedup.store.fhir_store import FhirStore
 from joinedup.web.install import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     threads.configure(settings.api_threads)
-    store = FhirStore(make_engine(settings.database_url))
+    # The gate makes the store's engine and keeps the store private (decision 0313): nothing here holds it.
+    gate = AccessGate.open(
+        settings.database_url,
+        break_glass_seconds=int(settings.break_glass_hours * 3600),
+        pseudonymiser=Pseudonymiser(load_key(settings.pseudonym_key, settings.pseudonym_key_file)),
+        export_dir=settings.export_dir,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        store.engine.dispose()
+        gate.close()
 
     app = FastAPI(
         title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
     )
-    gate = AccessGate(
-        store,
-        break_glass_seconds=int(settings.break_glass_hours * 3600),
-        pseudonymiser=Pseudonymiser(load_key(settings.pseudonym_key, settings.pseudonym_key_file)),
-    )
     app.state.services = Services(settings=settings, gate=gate)
-    app.state.exports = ExportJobs(store, settings.export_dir)
+    app.state.person_index = identity.install(gate, settings)  # its after-write hook and its service
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     install_error_handlers(app)
-    install_identity(app, settings)  # the person index: its operations first, so /fhir/Task/{id}/$… is theirs
+    install_operations(app)  # the operations table first, so /fhir/Task/{id}/$… and /fhir/$export are theirs
+    app.include_router(identity_router)
     app.include_router(auth_routes.router)  # OAuth2 token endpoint, SMART configuration (before /fhir/{type})
     app.include_router(capability.router, prefix="/fhir")
     app.include_router(export_routes.router, prefix="/fhir")

@@ -39,12 +39,12 @@ def test_reads_and_searches_are_recorded_with_what_came_back(gate: AccessGate) -
     assert search.detail["returned"] == len(search.what)
     assert (refused.outcome, refused.detail["error"]) == ("failure", "NotFound")
     assert [e.action for e in gate.audit.about_patient("pat-3")] == ["read"]
-    assert verify(gate.store.engine).ok
+    assert verify(gate._store.engine).ok
 
 
 def _tamper_and_verify(gate: AccessGate, change: str) -> str:
     _some_accesses(gate)
-    engine = gate.store.engine
+    engine = gate._store.engine
     with engine.begin() as conn:
         last = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc())).first()
         assert last is not None
@@ -86,7 +86,7 @@ def test_audit_verify_command_exits_non_zero_with_one_line(gate: AccessGate, dat
     good = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert good.returncode == 0, good.stderr
     assert "audit trail intact" in good.stderr
-    with gate.store.engine.begin() as conn:
+    with gate._store.engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(action="search"))
     bad = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 1
@@ -112,7 +112,7 @@ def test_concurrent_accesses_share_commits_and_keep_one_unbroken_chain(gate: Acc
     assert len(added) == 120
     assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 120))
     assert {tuple(e.patients) for e in added} == {("pat-1",), ("pat-2",)}
-    assert verify(gate.store.engine).ok
+    assert verify(gate._store.engine).ok
 
 
 _APPENDER = """
@@ -143,7 +143,7 @@ def test_appends_from_several_processes_keep_one_unbroken_chain(gate: AccessGate
     assert len(added) == 180
     assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + 180))
     assert {e.user for e in added} == {f"Device/appender-{n}" for n in range(3)}
-    assert verify(gate.store.engine).ok
+    assert verify(gate._store.engine).ok
 
 
 def test_a_failed_append_writes_nothing_and_the_next_append_goes_on(gate: AccessGate, database_url: str) -> None:
@@ -170,4 +170,4 @@ def test_a_failed_append_writes_nothing_and_the_next_append_goes_on(gate: Access
     seq = gate.audit.record(actor, "read", what=["Patient/p3"], patients=["p3"])
     assert seq == before[-1].seq + 1
     assert [e.seq for e in gate.audit.about_patient("p3")] == [seq]
-    assert verify(gate.store.engine).ok
+    assert verify(gate._store.engine).ok

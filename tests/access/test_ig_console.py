@@ -27,13 +27,13 @@ def _relative_of(gate: AccessGate, index: int) -> AccessContext:
     """A GP at the person's own practice who shares their surname and home address (their staff record says so)."""
     who = place.person(index)
     patient = place.patient(who)
-    gate.store.update(SYSTEM, "Practitioner", "prac-relative", {
+    gate._store.update(SYSTEM, "Practitioner", "prac-relative", {
         "resourceType": "Practitioner", "id": "prac-relative",
         "name": [{"family": who.family.upper(), "given": ["Alex"]}],
         "address": [{"use": "home", "line": [patient["address"][0]["line"][0].lower()],
                      "postalCode": patient["address"][0]["postalCode"].replace(" ", "")}],
     })  # fmt: skip
-    gate.store.update(SYSTEM, "PractitionerRole", "role-relative", {
+    gate._store.update(SYSTEM, "PractitionerRole", "role-relative", {
         "resourceType": "PractitionerRole", "id": "role-relative", "active": True,
         "practitioner": {"reference": "Practitioner/prac-relative"},
         "organization": {"reference": f"Organization/{who.practice.id}"},
@@ -52,7 +52,7 @@ def test_a_user_opening_a_record_at_their_own_surname_and_address_is_found(gate:
     gate.everything(relative, "pat-1", None, None, 100, 0)
     entries = gate.audit.entries(since_seq=start)
     expected = [e.seq for e in entries if e.user == relative.user and "pat-1" in e.patients]
-    findings = same_surname_and_address(gate.store, entries)
+    findings = same_surname_and_address(gate.for_system("unusual-access"), entries)
     assert [(f.user, f.patients, f.seqs) for f in findings] == [(relative.user, ("pat-1",), tuple(expected))]
     assert len(expected) == 2
 
@@ -60,7 +60,7 @@ def test_a_user_opening_a_record_at_their_own_surname_and_address_is_found(gate:
 def test_a_practitioner_without_an_address_or_a_resident_is_never_a_surname_finding(gate: AccessGate) -> None:
     gate.read(GP, "Patient", "pat-1")  # the place's staff records carry no home address
     gate.read(AccessContext(user="Patient/pat-1", role="resident"), "Patient", "pat-1")
-    assert same_surname_and_address(gate.store, gate.audit.entries()) == []
+    assert same_surname_and_address(gate.for_system("unusual-access"), gate.audit.entries()) == []
 
 
 def _opens(gate: AccessGate, user: str, role: str, people: int) -> None:
@@ -90,7 +90,7 @@ def test_subject_access_bundle_holds_the_whole_record_and_its_access_log(gate: A
     gate.read(NURSE, "Patient", "pat-1")
     gate.everything(GP, "pat-1", None, None, 100, 0)
     logged = len(gate.audit.about_patient("pat-1", 100_000))
-    record = gate.store.everything(SYSTEM, "pat-1", None, None, 1000, 0).matches
+    record = gate._store.everything(SYSTEM, "pat-1", None, None, 1000, 0).matches
     bundle = assemble(gate, IG, "pat-1")
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     resources = [e["resource"] for e in bundle["entry"]]
@@ -119,7 +119,7 @@ def test_subject_access_is_refused_to_other_roles_and_unknown_people_are_not_fou
 def test_unusual_access_reads_both_rules(gate: AccessGate) -> None:
     relative = _relative_of(gate, 2)
     gate.read(relative, "Patient", "pat-2")
-    rules = {f.rule for f in unusual_access(gate.store, gate.audit.between(0, now_micros() + 1))}
+    rules = {f.rule for f in unusual_access(gate.for_system("unusual-access"), gate.audit.between(0, now_micros() + 1))}
     assert rules == {"same-surname-and-address"}
 
 

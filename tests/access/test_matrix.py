@@ -35,7 +35,7 @@ from sqlalchemy import func, insert, select
 from joinedup.access.audit.trail import AuditEntry, now_micros
 from joinedup.access.roles import catalogue
 from joinedup.app import create_app
-from joinedup.identity.review import READ_ONLY_ROLES
+from joinedup.identity.permissions import PERSON_INDEX_LINK
 from joinedup.settings import Settings
 from joinedup.store.context import SYSTEM
 from joinedup.store.engine import make_engine
@@ -52,6 +52,8 @@ from . import test_matrix_place as mx
 SECRET = "matrix-session-secret-not-for-production"
 CSRF = "matrix-csrf-token"
 FHIR_JSON = {"content-type": "application/fhir+json"}
+# Roles that may not decide about person links (they hold no `person-index.link`).
+READ_ONLY_ROLES = frozenset(n for n, r in catalogue().roles.items() if not r.may(PERSON_INDEX_LINK))
 DIMENSIONS = [(r, o, s) for r in (True, False) for o in (False, True) for s in (False, True)]
 
 

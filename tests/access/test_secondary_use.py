@@ -90,7 +90,7 @@ def _clear_identifiers(people: range) -> list[str]:
 def test_an_analyst_searches_pseudonymised_records_and_opt_outs_are_left_out(web: TestClient) -> None:
     bearer = _analyst(web)
     gate = web.app.state.services.gate  # type: ignore[attr-defined]
-    gate.store.update(SYSTEM, "Consent", "optout-3", objection("pat-3", OPTS_OUT_OF_SECONDARY_USE, "optout-3"))
+    gate._store.update(SYSTEM, "Consent", "optout-3", objection("pat-3", OPTS_OUT_OF_SECONDARY_USE, "optout-3"))
     answer = web.get("/fhir/Encounter?_count=1000&_include=Encounter:subject&_total=accurate", headers=bearer)
     assert answer.status_code == 200, answer.text
     body = answer.text
@@ -151,7 +151,7 @@ def test_type_history_is_pseudonymised(web: TestClient) -> None:
 def test_an_analysts_bulk_export_is_pseudonymised(web: TestClient) -> None:
     bearer = _analyst(web)
     gate = web.app.state.services.gate  # type: ignore[attr-defined]
-    gate.store.update(SYSTEM, "Consent", "optout-3", objection("pat-3", OPTS_OUT_OF_SECONDARY_USE, "optout-3"))
+    gate._store.update(SYSTEM, "Consent", "optout-3", objection("pat-3", OPTS_OUT_OF_SECONDARY_USE, "optout-3"))
     kick_off = web.get("/fhir/$export?_type=Patient,Observation", headers={**bearer, "Prefer": "respond-async"})
     assert kick_off.status_code == 202, kick_off.text
     status_url = kick_off.headers["content-location"].replace("http://127.0.0.1:8000", "")

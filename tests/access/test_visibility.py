@@ -30,7 +30,7 @@ def total(gate: AccessGate, ctx: AccessContext, resource_type: str, *pairs: tupl
 
 
 def put(gate: AccessGate, resource: dict[str, Any]) -> None:
-    gate.store.update(SYSTEM, resource["resourceType"], resource["id"], resource)
+    gate._store.update(SYSTEM, resource["resourceType"], resource["id"], resource)
 
 
 def test_gp_sees_registered_people_only(gate: AccessGate) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from joinedup.access.gate import AccessGate
 from joinedup.fhir.source import SOURCE_URI_PREFIX
-from joinedup.identity.index_store import SYSTEM_CONTEXT, IndexStore
+from joinedup.identity.index_store import PURPOSE, IndexStore
 from joinedup.identity.model import LinkageModel
 from joinedup.identity.resources import PersonState
 from joinedup.store.fhir_store import FhirStore
@@ -26,7 +26,7 @@ class TinyPlace:
     index: IndexStore
 
     def put(self, source: str, resource: dict[str, Any]) -> None:
-        self.gate.update(SYSTEM_CONTEXT, "Patient", resource["id"], sourced(source, resource), None)
+        self.index.handle.update("Patient", resource["id"], sourced(source, resource))
 
     def person_of(self, patient_id: str) -> PersonState:
         found = self.index.person_of(patient_id)
@@ -39,7 +39,7 @@ def tiny_place(store: FhirStore, model: LinkageModel, people: list[Person]) -> T
     twice with a nickname and no NHS number on the council's side (probabilistic), one recorded once, and a council
     record with nothing but a family name (too sparse to match)."""
     gate = AccessGate(store)
-    place = TinyPlace(gate, IndexStore(gate))
+    place = TinyPlace(gate, IndexStore(gate.for_system(PURPOSE)))
     place.index.save_model(model)
     same_nhs = people[0]
     nickname = next(p for p in people[1:] if p.nickname)

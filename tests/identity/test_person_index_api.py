@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from joinedup.app import create_app
-from joinedup.identity.index_store import IndexStore
+from joinedup.identity.index_store import PURPOSE, IndexStore
 from joinedup.identity.model import LinkageModel
 from joinedup.settings import Settings
 
@@ -25,7 +25,7 @@ REVIEW_QUEUE = "/fhir/Task?code=https://joinedup.example/fhir/CodeSystem/person-
 def _client(settings: Settings, model: LinkageModel, upper: float) -> Iterator[TestClient]:
     tuned = settings.model_copy(update={"identity_link_threshold": upper})
     with TestClient(create_app(tuned), base_url="http://127.0.0.1:8000") as client:
-        IndexStore(client.app.state.services.gate).save_model(model)  # type: ignore[attr-defined]
+        IndexStore(client.app.state.services.gate.for_system(PURPOSE)).save_model(model)  # type: ignore[attr-defined]
         yield client
 
 

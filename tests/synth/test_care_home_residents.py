@@ -38,7 +38,7 @@ def _ids(gate: AccessGate, ctx: AccessContext, resource_type: str, pairs: list[t
 
 def test_open_placements_name_the_home_and_its_staff_see_exactly_those_residents(gate: AccessGate) -> None:
     system = AccessContext(user="Device/test", role="system", purpose="operations", via="system")
-    home_staff = next(u for u in demo_users(gate) if u.role == "care-home-staff")
+    home_staff = next(u for u in demo_users(gate.for_system("sign-in")) if u.role == "care-home-staff")
     staff = AccessContext(user=home_staff.user, role=home_staff.role, organisation=home_staff.organisation)
     placed = gate.search(
         system,

@@ -21,8 +21,8 @@ OTHER_PRACTICE_CTX = AccessContext(
 
 def test_record_for_takes_a_set_of_linked_patient_ids(store: FhirStore) -> None:
     place.load(store, place.place(people=3, entries=10))
-    one = record_for(AccessGate(store), CTX, ["pat-1"], today=date(2025, 6, 1))
-    both = record_for(AccessGate(store), CTX, ["pat-1", "pat-2"], today=date(2025, 6, 1))
+    one = record_for(AccessGate(store).for_caller(CTX), ["pat-1"], today=date(2025, 6, 1))
+    both = record_for(AccessGate(store).for_caller(CTX), ["pat-1", "pat-2"], today=date(2025, 6, 1))
     main = place.person(1)
     assert one.banner.name == both.banner.name == f"{main.given} {main.family}"  # the first id is the main record
     assert len(both.timeline) == 2 * len(one.timeline)
@@ -31,7 +31,7 @@ def test_record_for_takes_a_set_of_linked_patient_ids(store: FhirStore) -> None:
 
 def test_timeline_is_newest_first_and_pages(store: FhirStore) -> None:
     place.load(store, place.place(people=1, entries=120))
-    record = record_for(AccessGate(store), OTHER_PRACTICE_CTX, ["pat-0"])  # pat-0 is registered there
+    record = record_for(AccessGate(store).for_caller(OTHER_PRACTICE_CTX), ["pat-0"])  # pat-0 is registered there
     dates = [e.when for e in record.timeline if e.when]
     assert dates == sorted(dates, reverse=True)
     page = page_of(record.timeline, TimelineFilter(), 3, size=50)

@@ -17,6 +17,7 @@ from joinedup.store.governance_schema import break_glass
 
 from .audit.trail import Actor, AuditTrail, now_micros
 from .context import AccessContext
+from .permissions import BREAK_GLASS, BREAK_GLASS_REVIEW
 from .roles import role
 
 MINIMUM_REASON = 10  # characters: "emergency" alone says nothing an IG reviewer can judge
@@ -44,7 +45,7 @@ class BreakGlass:
         self.duration_micros = duration_seconds * 1_000_000
 
     def open(self, ctx: AccessContext, patient_id: str, reason: str) -> Grant:
-        if not role(ctx.role).may("break-glass"):
+        if not role(ctx.role).may(BREAK_GLASS):
             self.audit.record(
                 Actor.of(ctx),
                 "break-glass",
@@ -99,7 +100,7 @@ class BreakGlass:
         return [Grant(**r._mapping) for r in rows]
 
     def review(self, ctx: AccessContext, grant_id: str, note: str) -> None:
-        if not role(ctx.role).may("break-glass.review"):
+        if not role(ctx.role).may(BREAK_GLASS_REVIEW):
             raise Forbidden(f"The role '{ctx.role}' may not review break-glass")
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             done = conn.execute(

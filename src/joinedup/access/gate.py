@@ -1,5 +1,9 @@
 """The gate between the API/pages and the store.
 
+Nothing outside `access/` calls the gate's methods with a context of its own choosing: the gate makes one handle per
+caller (`for_caller(context)`, or `for_system(purpose)` for the system's own work) and routes, pages and services
+receive only that handle (decision 0313). The store itself is private to the gate.
+
 Every path (read, search, history, $everything, writes, bundles, export) goes through an AccessGate, which turns
 the caller's AccessContext into the StoreContext the store needs — the policy's visibility condition, added to the
 SQL of each path — and records an audit entry for each call (with what came back), success or failure.
@@ -14,7 +18,8 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -22,7 +27,8 @@ from joinedup.fhir.errors import Forbidden, Gone, NotFound
 from joinedup.fhir.search_request import SearchRequest
 from joinedup.store.bundles import BundleProcessor, EntryResult
 from joinedup.store.context import SYSTEM, StoreContext, Visibility
-from joinedup.store.export import requested_by
+from joinedup.store.engine import make_engine
+from joinedup.store.export import ExportJobs, ExportRequest, ExportStatus, requested_by
 from joinedup.store.fhir_store import FhirStore, Outcome
 from joinedup.store.results import Found, HistoryPage, SearchPage, Version
 
@@ -32,11 +38,15 @@ from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import Actor, AuditTrail
 from .break_glass import BreakGlass
 from .context import AccessContext
+from .hooks import AfterWriteHooks
 from .policy import GovernancePolicy
 from .pseudonymise import Pseudonymiser
 from .scopes import parse_scopes
 from .secondary_use import refuse_identifying_search, refuse_named_person
 from .visibility import CareVisibility, OwnRecordVisibility, SecondaryUseVisibility, Withheld
+
+if TYPE_CHECKING:
+    from .handle import CallerHandle, SystemHandle
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
 
@@ -60,8 +70,9 @@ class AccessGate:
         policy: Policy | None = None,
         break_glass_seconds: int = DEFAULT_BREAK_GLASS_SECONDS,
         pseudonymiser: Pseudonymiser | None = None,
+        export_dir: Path | None = None,
     ) -> None:
-        self.store = store
+        self._store = store
         self.policy: Policy = policy or GovernancePolicy()
         # Without the deployment's key (tools that never serve analytics), pseudonyms are stable for this gate only.
         self.pseudonymiser = pseudonymiser or Pseudonymiser(secrets.token_bytes(32))
@@ -69,6 +80,31 @@ class AccessGate:
         self.break_glass = BreakGlass(store.engine, self.audit, break_glass_seconds)
         self.accounts = AccountStore(store.engine, self.audit)
         self.tokens = TokenService(store.engine, self.audit)
+        self.after_write = AfterWriteHooks()
+        # Bulk export jobs are made here, from the private store, and reached only through a caller's handle.
+        self._exports = ExportJobs(store, export_dir or Path("var/exports"))
+
+    @classmethod
+    def open(cls, database_url: str, **options: Any) -> AccessGate:
+        """A gate on the store at `database_url` (its engine made here, so callers never hold the store)."""
+        return cls(FhirStore(make_engine(database_url)), **options)
+
+    def close(self) -> None:
+        self._store.engine.dispose()
+
+    # --- handles -----------------------------------------------------------------------------------------------
+    def for_caller(self, ctx: AccessContext) -> CallerHandle:
+        """The one handle this caller's routes, pages and services use: a small object, no I/O to make."""
+        from .handle import CallerHandle
+
+        return CallerHandle(self, ctx)
+
+    def for_system(self, purpose: str) -> SystemHandle:
+        """The system's own work (linking, sign-in look-ups, the IG reports' names, population views), audited as
+        'Device/<purpose>' with the unrestricted system role."""
+        from .handle import SystemHandle
+
+        return SystemHandle(self, purpose)
 
     # --- contexts and checks ---------------------------------------------------------------------------------
     def _store_context(self, ctx: AccessContext) -> StoreContext:
@@ -137,12 +173,12 @@ class AccessGate:
         if self.policy.sees_everything(ctx):
             return
         try:
-            self.store.read(store_ctx, resource_type, resource_id)
+            self._store.read(store_ctx, resource_type, resource_id)
         except Gone:
             return
         except NotFound:
             try:
-                self.store.read(SYSTEM, resource_type, resource_id)
+                self._store.read(SYSTEM, resource_type, resource_id)
             except (NotFound, Gone):
                 return  # a PUT that creates: nothing existing to protect
             raise NotFound(f"{resource_type}/{resource_id} is not known") from None
@@ -153,7 +189,7 @@ class AccessGate:
             return
         for patient_id in sorted(patients_in(str(resource.get("resourceType")), "", orjson.dumps(resource)) - {""}):
             try:
-                self.store.read(store_ctx, "Patient", patient_id)
+                self._store.read(store_ctx, "Patient", patient_id)
             except (NotFound, Gone):
                 raise Forbidden(f"You have no care relationship with Patient/{patient_id}") from None
 
@@ -163,7 +199,7 @@ class AccessGate:
         patients = {resource_id} if resource_type == "Patient" else set()
         with self._audited(ctx, "read", [target], patients):
             self._scoped(ctx, resource_type, "r")
-            version = self.store.read(self._naming_one(ctx, resource_type, "a read"), resource_type, resource_id)
+            version = self._store.read(self._naming_one(ctx, resource_type, "a read"), resource_type, resource_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
 
@@ -173,7 +209,7 @@ class AccessGate:
         with self._audited(ctx, "vread", [target], patients):
             self._scoped(ctx, resource_type, "r")
             store_ctx = self._naming_one(ctx, resource_type, "a version read")
-            version = self.store.vread(store_ctx, resource_type, resource_id, version_id)
+            version = self._store.vread(store_ctx, resource_type, resource_id, version_id)
             patients |= patients_in(resource_type, resource_id, version.raw)
             return version
 
@@ -192,7 +228,7 @@ class AccessGate:
             store_ctx = self._store_context(ctx)
             if store_ctx.shown_as is not None:
                 refuse_identifying_search(request)
-            page = self.store.search(store_ctx, request)
+            page = self._store.search(store_ctx, request)
             self._search_audit(detail, what, patients, page)
             return self._shown(store_ctx, page)
 
@@ -203,7 +239,7 @@ class AccessGate:
             detail["query"] = f"Patient/{patient_id}/{request.resource_type}"
             self._scoped(ctx, request.resource_type, "s")
             store_ctx = self._naming_one(ctx, "Patient", "a compartment search")
-            page = self.store.compartment_search(store_ctx, patient_id, request)
+            page = self._store.compartment_search(store_ctx, patient_id, request)
             self._search_audit(detail, what, patients, page)
             return page
 
@@ -225,7 +261,7 @@ class AccessGate:
                 store_ctx = self._naming_one(ctx, resource_type, "the history")
             else:
                 store_ctx = self._store_context(ctx)
-            page = self.store.history(store_ctx, resource_type, resource_id, since, count, offset)
+            page = self._store.history(store_ctx, resource_type, resource_id, since, count, offset)
             what.extend(f"{v.resource_type}/{v.id}/_history/{v.version_id}" for v in page.versions)
             patients |= patients_of_all((v.resource_type, v.id, v.raw) for v in page.versions)
             if store_ctx.shown_as is None:
@@ -256,7 +292,7 @@ class AccessGate:
             detail["query"] = f"Patient/{patient_id}/$everything"
             self._scoped(ctx, "Patient", "r")
             store_ctx = self._naming_one(ctx, "Patient", "$everything")
-            page = self.store.everything(store_ctx, patient_id, since, types, count, offset)
+            page = self._store.everything(store_ctx, patient_id, since, types, count, offset)
             what.extend(f"{f.resource_type}/{f.id}" for f in page.found)
             detail["returned"] = len(page.found)
             return page
@@ -276,9 +312,10 @@ class AccessGate:
         with self._audited(ctx, "create", what, patients) as detail:
             store_ctx = self._writing(ctx, resource_type, "c")
             self._require_related(ctx, store_ctx, resource)
-            outcome = self.store.create(store_ctx, resource, if_none_exist)
+            outcome = self._store.create(store_ctx, resource, if_none_exist)
             self._write_audit(detail, what, patients, outcome)
-            return outcome
+        self._after(outcome)
+        return outcome
 
     def update(
         self, ctx: AccessContext, resource_type: str, resource_id: str, resource: dict[str, Any], if_match: int | None
@@ -289,9 +326,10 @@ class AccessGate:
             store_ctx = self._writing(ctx, resource_type, "u")
             self._require_visible_existing(ctx, store_ctx, resource_type, resource_id)
             self._require_related(ctx, store_ctx, resource)
-            outcome = self.store.update(store_ctx, resource_type, resource_id, resource, if_match)
+            outcome = self._store.update(store_ctx, resource_type, resource_id, resource, if_match)
             self._write_audit(detail, what, patients, outcome)
-            return outcome
+        self._after(outcome)
+        return outcome
 
     def conditional_update(
         self, ctx: AccessContext, resource_type: str, query: str, resource: dict[str, Any]
@@ -303,9 +341,10 @@ class AccessGate:
             self._require_related(ctx, store_ctx, resource)
             if not self.policy.sees_everything(ctx):
                 raise Forbidden("Conditional update is for system clients")  # its search could match unseen ones
-            outcome = self.store.conditional_update(store_ctx, resource_type, query, resource)
+            outcome = self._store.conditional_update(store_ctx, resource_type, query, resource)
             self._write_audit(detail, what, patients, outcome)
-            return outcome
+        self._after(outcome)
+        return outcome
 
     def patch(
         self, ctx: AccessContext, resource_type: str, resource_id: str, operations: Any, if_match: int | None
@@ -314,9 +353,10 @@ class AccessGate:
         patients: set[str] = set()
         with self._audited(ctx, "update", what, patients) as detail:
             store_ctx = self._writing(ctx, resource_type, "u")
-            outcome = self.store.patch(store_ctx, resource_type, resource_id, operations, if_match)
+            outcome = self._store.patch(store_ctx, resource_type, resource_id, operations, if_match)
             self._write_audit(detail, what, patients, outcome)
-            return outcome
+        self._after(outcome)
+        return outcome
 
     def delete(self, ctx: AccessContext, resource_type: str, resource_id: str) -> Outcome:
         what: list[str] = [f"{resource_type}/{resource_id}"]
@@ -324,7 +364,7 @@ class AccessGate:
         with self._audited(ctx, "delete", what, patients) as detail:
             store_ctx = self._writing(ctx, resource_type, "d")
             self._require_visible_existing(ctx, store_ctx, resource_type, resource_id)
-            outcome = self.store.delete(store_ctx, resource_type, resource_id)
+            outcome = self._store.delete(store_ctx, resource_type, resource_id)
             detail["changed"] = outcome.written.changed
             return outcome
 
@@ -334,7 +374,7 @@ class AccessGate:
             store_ctx = self._writing(ctx, resource_type, "d")
             if not self.policy.sees_everything(ctx):
                 raise Forbidden("Conditional delete is for system clients")
-            outcomes = self.store.conditional_delete(store_ctx, resource_type, query)
+            outcomes = self._store.conditional_delete(store_ctx, resource_type, query)
             what.extend(f"{o.written.resource_type}/{o.written.id}" for o in outcomes)
             return outcomes
 
@@ -349,33 +389,62 @@ class AccessGate:
     def transaction(self, ctx: AccessContext, bundle: dict[str, Any]) -> list[EntryResult]:
         what: list[str] = []
         with self._audited(ctx, "transaction", what, set()) as detail:
-            results = BundleProcessor(self.store).transaction(self._bundle_context(ctx), bundle)
+            results = BundleProcessor(self._store).transaction(self._bundle_context(ctx), bundle)
             detail["entries"] = len(results)
-            return results
+        self._after_entries(results)
+        return results
 
     def batch(self, ctx: AccessContext, bundle: dict[str, Any], outcome_of: Any) -> list[EntryResult]:
         what: list[str] = []
         with self._audited(ctx, "batch", what, set()) as detail:
-            results = BundleProcessor(self.store).batch(self._bundle_context(ctx), bundle, outcome_of)
+            results = BundleProcessor(self._store).batch(self._bundle_context(ctx), bundle, outcome_of)
             detail["entries"] = len(results)
-            return results
+        self._after_entries(results)
+        return results
 
-    def store_context(self, ctx: AccessContext, what: str = "export", group_id: str | None = None) -> StoreContext:
-        """For long-running work the gate hands off (bulk export): the same visibility, fixed at kick-off, and the
-        kick-off audited (what was asked for; the files written are listed in the job's manifest). Secondary use
-        exports everyone it may see or nobody: a group can be one person, so a group's export is refused."""
-        with self._audited(ctx, "export", [what if group_id is None else f"Group/{group_id}/$export"], set()):
+    # --- after-write hooks (decision 0314) -----------------------------------------------------------------------
+    def _after(self, outcome: Outcome) -> None:
+        written = outcome.written
+        if written.changed and self.after_write.wants(written.resource_type):
+            self.after_write.run([written.resource])
+
+    def _after_entries(self, results: Sequence[EntryResult]) -> None:
+        """Each entry a Bundle wrote (a location with a version); its reads and failed entries are not writes."""
+        self.after_write.run(r.resource for r in results if r.location and "/_history/" in r.location)
+
+    # --- bulk export jobs ------------------------------------------------------------------------------------
+    def export_kick_off(self, ctx: AccessContext, request: ExportRequest) -> str:
+        """The job runs with the caller's visibility, fixed at kick-off, and the kick-off is audited (what was asked
+        for; the files written are listed in the job's manifest). Secondary use exports everyone it may see or
+        nobody: a group can be one person, so a group's export is refused."""
+        group_id = request.group_id
+        what = "export" if group_id is None else f"Group/{group_id}/$export"
+        with self._audited(ctx, "export", [what], set()):
             if group_id is not None:
-                return self._naming_one(ctx, "Group", "a bulk export")
-            return self._store_context(ctx)
+                store_ctx = self._naming_one(ctx, "Group", "a bulk export")
+            else:
+                store_ctx = self._store_context(ctx)
+        return self._exports.kick_off(store_ctx, request)
 
-    def require_own_export(self, ctx: AccessContext, job_id: str) -> None:
+    def _own_export(self, ctx: AccessContext, job_id: str) -> None:
         """An export job's status, files and cancelling are for whoever started it: its files hold what *their*
         visibility allowed, so anyone else (whatever their role) is answered 404, as for a job that does not exist.
         The matrix found these open to any caller holding the job's URL."""
         with self._audited(ctx, "export-status", [f"export-job/{job_id}"], set()):
-            if requested_by(self.store, job_id) != ctx.user:
+            if requested_by(self._store, job_id) != ctx.user:
                 raise NotFound(f"No export job '{job_id}'")
+
+    def export_status(self, ctx: AccessContext, job_id: str) -> ExportStatus:
+        self._own_export(ctx, job_id)
+        return self._exports.status(job_id)
+
+    def export_cancel(self, ctx: AccessContext, job_id: str) -> None:
+        self._own_export(ctx, job_id)
+        self._exports.cancel(job_id)
+
+    def export_file(self, ctx: AccessContext, job_id: str, name: str) -> Path:
+        self._own_export(ctx, job_id)
+        return self._exports.file_path(job_id, name)
 
     # --- what the pages need besides reads -----------------------------------------------------------------
     def withholds(self, ctx: AccessContext, patient_id: str) -> bool:
@@ -387,6 +456,6 @@ class AccessGate:
         held_back = Withheld(shown=full, related=replace(full, enforce_withholding=False))
         try:
             asker = StoreContext(actor=ctx.user, visibility=full)
-            return self.store.everything_includes_any(asker, patient_id, held_back)
+            return self._store.everything_includes_any(asker, patient_id, held_back)
         except (NotFound, Gone):
             return False

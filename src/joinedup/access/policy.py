@@ -12,6 +12,16 @@ from __future__ import annotations
 from joinedup.store.context import Visibility
 
 from .context import AccessContext
+from .permissions import (
+    CARE_PLAN_WRITE,
+    DIRECTORY_WRITE,
+    OWN_RECORD_READ,
+    RECORD_READ_CLINICAL,
+    RECORD_READ_UNRESTRICTED,
+    RECORD_WRITE_CLINICAL,
+    RECORD_WRITE_SOCIAL_CARE,
+    SECONDARY_USE_READ,
+)
 from .personal_types import PERSONAL_TYPES
 from .relationships import Principal
 from .roles import role
@@ -25,16 +35,16 @@ class GovernancePolicy:
     def visibility(self, ctx: AccessContext) -> Visibility:
         held = role(ctx.role)
         types = parse_scopes(ctx.scopes).readable_types() if ctx.scopes is not None else None
-        if held.may("record.read.unrestricted"):
+        if held.may(RECORD_READ_UNRESTRICTED):
             return Unrestricted(types)
         if ctx.purpose == "analytics":
-            return SecondaryUseVisibility(types) if held.may("secondary-use.read") else DirectoryOnly(types)
-        if held.may("own-record.read"):
+            return SecondaryUseVisibility(types) if held.may(SECONDARY_USE_READ) else DirectoryOnly(types)
+        if held.may(OWN_RECORD_READ):
             kind, _, patient_id = ctx.user.partition("/")
             if kind == "Patient" and patient_id:
                 return OwnRecordVisibility(patient_id, held.sensitive, types)
             return DirectoryOnly(types)
-        if held.may("record.read.clinical"):
+        if held.may(RECORD_READ_CLINICAL):
             return CareVisibility(Principal.of(ctx.user, ctx.organisation), ctx.user, held.sensitive, types)
         return DirectoryOnly(types)
 
@@ -43,10 +53,10 @@ class GovernancePolicy:
         if ctx.purpose == "analytics":
             return False
         if resource_type not in PERSONAL_TYPES and resource_type != "Bundle":
-            return held.may("directory.write")
-        if resource_type in CARE_PLANNING_TYPES and held.may("care-plan.write"):
+            return held.may(DIRECTORY_WRITE)
+        if resource_type in CARE_PLANNING_TYPES and held.may(CARE_PLAN_WRITE):
             return True
-        return held.may("record.write.clinical") or held.may("record.write.social-care")
+        return held.may(RECORD_WRITE_CLINICAL) or held.may(RECORD_WRITE_SOCIAL_CARE)
 
     def sees_everything(self, ctx: AccessContext) -> bool:
-        return role(ctx.role).may("record.read.unrestricted")
+        return role(ctx.role).may(RECORD_READ_UNRESTRICTED)

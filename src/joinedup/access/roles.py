@@ -14,6 +14,9 @@ from importlib import resources
 
 from joinedup.fhir.errors import Forbidden
 
+from .capabilities import Capability
+from .permissions import OWN_RECORD_READ, RECORD_READ_CLINICAL, SECONDARY_USE_READ
+
 
 @dataclass(frozen=True)
 class Role:
@@ -23,7 +26,7 @@ class Role:
     capabilities: frozenset[str]
     sensitive: frozenset[str]  # sensitive categories (labels.py) this role may see outside the authoring team
 
-    def may(self, capability: str) -> bool:
+    def may(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
 
@@ -68,6 +71,6 @@ def purpose_of(name: str) -> str:
     """The purpose a role's API calls are made for: secondary use (analytics, pseudonymised) for a role whose only
     access to personal records is secondary use, direct care ("treatment") for everyone else."""
     held = role(name)
-    if held.may("secondary-use.read") and not held.may("record.read.clinical") and not held.may("own-record.read"):
+    if held.may(SECONDARY_USE_READ) and not held.may(RECORD_READ_CLINICAL) and not held.may(OWN_RECORD_READ):
         return "analytics"
     return "treatment"

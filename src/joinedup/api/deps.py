@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 from joinedup.access.roles import purpose_of
 from joinedup.fhir.errors import Unauthorized
 from joinedup.settings import Settings
@@ -67,3 +68,9 @@ def access_context(request: Request) -> AccessContext:
         strict_handling=strict,
         via="development",
     )
+
+
+def handle(request: Request) -> CallerHandle:
+    """The caller's handle (decision 0313): the only way a route reaches records, exports, operations and the
+    audit trail. Cheap to make (no I/O): who is asking is the same check as `access_context`."""
+    return services(request).gate.for_caller(access_context(request))

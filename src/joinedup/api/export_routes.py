@@ -1,4 +1,5 @@
-"""Bulk Data $export: kick-off (system, Patient, Group), status polling, files, cancel."""
+"""Bulk Data $export: kick-off (system, Patient, Group: routed from the operations table, api/operations.py),
+status polling, files, cancel."""
 
 from __future__ import annotations
 
@@ -11,21 +12,16 @@ from starlette.responses import FileResponse, Response
 
 from joinedup.fhir import dates
 from joinedup.fhir.errors import InvalidRequest
-from joinedup.store.export import ExportJobs, ExportRequest
 
-from .deps import access_context, services
+from .deps import handle, services
 from .outcome import information
 from .responses import fhir_response
 
 router = APIRouter()
 
 
-def _jobs(request: Request) -> ExportJobs:
-    jobs: ExportJobs = request.app.state.exports
-    return jobs
-
-
-def _parse(request: Request, kind: str, group_id: str | None) -> ExportRequest:
+def _parse(request: Request) -> tuple[list[str], int | None]:
+    """(_type's resource types, _since as microseconds)."""
     pairs = parse_qsl(request.url.query, keep_blank_values=True)
     types: list[str] = []
     since: int | None = None
@@ -41,39 +37,34 @@ def _parse(request: Request, kind: str, group_id: str | None) -> ExportRequest:
             raise InvalidRequest(
                 f"_outputFormat '{value}' is not supported; use application/fhir+ndjson", location="_outputFormat"
             )
-    return ExportRequest(kind, tuple(types), since, group_id, str(request.url))
+    return types, since
 
 
 async def _kick_off(request: Request, kind: str, group_id: str | None = None) -> Response:
-    ctx = access_context(request)
+    caller = handle(request)
     if request.headers.get("prefer", "").find("respond-async") < 0:
         raise InvalidRequest("$export needs the header 'Prefer: respond-async'", location="Prefer")
-    export = _parse(request, kind, group_id)
-    store_ctx = services(request).gate.store_context(ctx, group_id=group_id)
-    job_id = await run_in_threadpool(_jobs(request).kick_off, store_ctx, export)
+    types, since = _parse(request)
+    job_id = await run_in_threadpool(caller.export, kind, types, since, group_id, str(request.url))
     status_url = f"{services(request).settings.fhir_base}/$export-status/{job_id}"
     return Response(status_code=202, headers={"Content-Location": status_url})
 
 
-@router.get("/$export")
 async def system_export(request: Request) -> Response:
     return await _kick_off(request, "system")
 
 
-@router.get("/Patient/$export")
 async def patient_export(request: Request) -> Response:
     return await _kick_off(request, "patient")
 
 
-@router.get("/Group/{group_id}/$export")
 async def group_export(group_id: str, request: Request) -> Response:
     return await _kick_off(request, "group", group_id)
 
 
 @router.get("/$export-status/{job_id}")
 async def export_status(job_id: str, request: Request) -> Response:
-    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
-    status = await run_in_threadpool(_jobs(request).status, job_id)
+    status = await run_in_threadpool(handle(request).export_status, job_id)
     if status.status == "in-progress":
         return Response(status_code=202, headers={"X-Progress": "in progress", "Retry-After": "1"})
     if status.status == "complete" and status.manifest is not None:
@@ -90,13 +81,11 @@ async def export_status(job_id: str, request: Request) -> Response:
 
 @router.delete("/$export-status/{job_id}")
 async def cancel_export(job_id: str, request: Request) -> Response:
-    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
-    await run_in_threadpool(_jobs(request).cancel, job_id)
+    await run_in_threadpool(handle(request).export_cancel, job_id)
     return Response(status_code=202)
 
 
 @router.get("/$export-files/{job_id}/{name}")
 async def export_file(job_id: str, name: str, request: Request) -> Response:
-    await run_in_threadpool(services(request).gate.require_own_export, access_context(request), job_id)
-    path = await run_in_threadpool(_jobs(request).file_path, job_id, name)
+    path = await run_in_threadpool(handle(request).export_file, job_id, name)
     return FileResponse(path, media_type="application/fhir+ndjson")

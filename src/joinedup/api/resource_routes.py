@@ -9,13 +9,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.access.handle import CallerHandle, Outcome
 from joinedup.fhir.errors import InvalidRequest
 from joinedup.fhir.resource_types import require_r4_type
-from joinedup.store.fhir_store import Outcome
 
 from .body import parse_json, read_body, read_resource
-from .deps import access_context, prefer, services
-from .identity_routes import place_written_patient
+from .deps import handle, prefer, services
 from .outcome import information
 from .responses import FHIR_JSON, fhir_response, version_headers
 from .threads import in_thread
@@ -37,7 +36,7 @@ def _query_string(request: Request) -> str:
     return request.url.query
 
 
-def _written_response(request: Request, outcome: Outcome, created_status: int = 201) -> Response:
+def _written_response(request: Request, caller: CallerHandle, outcome: Outcome, created_status: int = 201) -> Response:
     written = outcome.written
     base = services(request).settings.fhir_base
     headers = version_headers(written.resource_type, written.id, written.version_id, written.last_updated, base)
@@ -50,7 +49,7 @@ def _written_response(request: Request, outcome: Outcome, created_status: int = 
         return fhir_response(information(f"{written.resource_type}/{written.id} {verb}"), status, headers)
     body = outcome.existing or written.resource
     if body is None:
-        version = services(request).gate.read(access_context(request), written.resource_type, written.id)
+        version = caller.read(written.resource_type, written.id)
         body = version.content
     return fhir_response(body, status=status, headers=headers)
 
@@ -58,7 +57,7 @@ def _written_response(request: Request, outcome: Outcome, created_status: int = 
 @router.post("/{resource_type}")
 async def create(resource_type: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     resource = await read_resource(request, services(request).settings.max_request_bytes)
     if resource.get("resourceType") != resource_type:
         raise InvalidRequest(
@@ -66,32 +65,30 @@ async def create(resource_type: str, request: Request) -> Response:
             location="resourceType",
         )
     if_none_exist = request.headers.get("if-none-exist")
-    outcome = await run_in_threadpool(services(request).gate.create, ctx, resource, if_none_exist)
-    await place_written_patient(request, outcome)  # the person index places an arriving Patient
-    return _written_response(request, outcome)
+    outcome = await run_in_threadpool(caller.create, resource, if_none_exist)
+    return _written_response(request, caller, outcome)
 
 
 @router.put("/{resource_type}")
 async def conditional_update(resource_type: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     if not request.url.query:
         raise InvalidRequest("A PUT to a type needs search criteria (conditional update)", location="url")
     resource = await read_resource(request, services(request).settings.max_request_bytes)
     outcome = await run_in_threadpool(
-        services(request).gate.conditional_update, ctx, resource_type, _query_string(request), resource
+        caller.conditional_update, resource_type, _query_string(request), resource
     )
-    await place_written_patient(request, outcome)  # the person index places an arriving Patient
-    return _written_response(request, outcome)
+    return _written_response(request, caller, outcome)
 
 
 @router.delete("/{resource_type}")
 async def conditional_delete(resource_type: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     if not request.url.query:
         raise InvalidRequest("A DELETE on a type needs search criteria (conditional delete)", location="url")
-    await run_in_threadpool(services(request).gate.conditional_delete, ctx, resource_type, _query_string(request))
+    await run_in_threadpool(caller.conditional_delete, resource_type, _query_string(request))
     return fhir_response(None, status=204)
 
 
@@ -99,9 +96,9 @@ async def conditional_delete(resource_type: str, request: Request) -> Response:
 @router.get("/{resource_type}/{resource_id}")
 async def read(resource_type: str, resource_id: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     found = services(request)
-    version = await in_thread(found.gate.read, ctx, resource_type, resource_id)
+    version = await in_thread(caller.read, resource_type, resource_id)
     headers = version_headers(
         resource_type, resource_id, version.version_id, version.last_updated, found.settings.fhir_base
     )
@@ -116,8 +113,8 @@ async def vread(resource_type: str, resource_id: str, version_id: str, request: 
     require_r4_type(resource_type)
     if not version_id.isdigit():
         raise InvalidRequest(f"Version '{version_id}' is not a number", location="versionId")
-    ctx = access_context(request)
-    version = await run_in_threadpool(services(request).gate.vread, ctx, resource_type, resource_id, int(version_id))
+    caller = handle(request)
+    version = await run_in_threadpool(caller.vread, resource_type, resource_id, int(version_id))
     headers = version_headers(
         resource_type, resource_id, version.version_id, version.last_updated, services(request).settings.fhir_base
     )
@@ -128,19 +125,18 @@ async def vread(resource_type: str, resource_id: str, version_id: str, request: 
 @router.put("/{resource_type}/{resource_id}")
 async def update(resource_type: str, resource_id: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     resource = await read_resource(request, services(request).settings.max_request_bytes)
     outcome = await run_in_threadpool(
-        services(request).gate.update, ctx, resource_type, resource_id, resource, _if_match(request)
+        caller.update, resource_type, resource_id, resource, _if_match(request)
     )
-    await place_written_patient(request, outcome)  # the person index places an arriving Patient
-    return _written_response(request, outcome)
+    return _written_response(request, caller, outcome)
 
 
 @router.patch("/{resource_type}/{resource_id}")
 async def patch(resource_type: str, resource_id: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     content_type = request.headers.get("content-type", "")
     if "json-patch" not in content_type:
         raise InvalidRequest("PATCH takes a JSON Patch (application/json-patch+json)", code="not-supported")
@@ -148,16 +144,15 @@ async def patch(resource_type: str, resource_id: str, request: Request) -> Respo
     if not isinstance(operations, list):
         raise InvalidRequest("A JSON Patch is an array of operations", location="$")
     outcome = await run_in_threadpool(
-        services(request).gate.patch, ctx, resource_type, resource_id, operations, _if_match(request)
+        caller.patch, resource_type, resource_id, operations, _if_match(request)
     )
-    await place_written_patient(request, outcome)  # the person index places an arriving Patient
-    return _written_response(request, outcome)
+    return _written_response(request, caller, outcome)
 
 
 @router.delete("/{resource_type}/{resource_id}")
 async def delete(resource_type: str, resource_id: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
-    outcome = await run_in_threadpool(services(request).gate.delete, ctx, resource_type, resource_id)
+    caller = handle(request)
+    outcome = await run_in_threadpool(caller.delete, resource_type, resource_id)
     headers = {"ETag": f'W/"{outcome.written.version_id}"'} if outcome.written.changed else {}
     return fhir_response(None, status=204, headers=headers)

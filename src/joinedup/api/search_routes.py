@@ -9,16 +9,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.access.handle import EntryResult
 from joinedup.fhir import dates
 from joinedup.fhir.errors import InvalidRequest
 from joinedup.fhir.resource_types import require_r4_type
 from joinedup.fhir.search_request import DEFAULT_COUNT, MAX_COUNT, SearchRequest, parse_search
 from joinedup.fhir.summary import shape
-from joinedup.store.bundles import EntryResult
 from joinedup.store.results import SearchPage
 
 from .body import read_body, read_resource
-from .deps import access_context, services
+from .deps import handle, services
 from .outcome import outcome_of
 from .responses import FHIR_JSON, fhir_response, history_bundle, page_links, searchset, searchset_bytes
 from .threads import in_thread
@@ -49,11 +49,11 @@ def _searchset(request: Request, search: SearchRequest, page: SearchPage, path: 
 
 async def _run_search(request: Request, resource_type: str, pairs: list[tuple[str, str]]) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     search = parse_search(
-        resource_type, pairs, strict=ctx.strict_handling, local_base=services(request).settings.fhir_base
+        resource_type, pairs, strict=caller.context.strict_handling, local_base=services(request).settings.fhir_base
     )
-    page = await in_thread(services(request).gate.search, ctx, search)
+    page = await in_thread(caller.search, search)
     return _searchset(request, search, page, resource_type)
 
 
@@ -88,15 +88,14 @@ async def system_history(request: Request) -> Response:
 @router.post("/")
 @router.post("")
 async def bundle(request: Request) -> Response:
-    ctx = access_context(request)
+    caller = handle(request)
     body = await read_resource(request, services(request).settings.max_request_bytes)
     if body.get("resourceType") != "Bundle" or body.get("type") not in {"transaction", "batch"}:
         raise InvalidRequest("POST to the base takes a Bundle of type transaction or batch", location="Bundle.type")
-    gate = services(request).gate
     if body["type"] == "transaction":
-        results = await run_in_threadpool(gate.transaction, ctx, body)
+        results = await run_in_threadpool(caller.transaction, body)
     else:
-        results = await run_in_threadpool(gate.batch, ctx, body, outcome_of)
+        results = await run_in_threadpool(caller.batch, body, outcome_of)
     kind = f"{body['type']}-response"
     return fhir_response({"resourceType": "Bundle", "type": kind, "entry": [_entry(r) for r in results]})
 
@@ -141,12 +140,12 @@ async def instance_history(resource_type: str, resource_id: str, request: Reques
 
 
 async def _history(request: Request, resource_type: str | None, resource_id: str | None) -> Response:
-    ctx = access_context(request)
+    caller = handle(request)
     pairs = _query_pairs(request)
     count, offset = _paging(pairs, DEFAULT_COUNT)
     since = _since(pairs)
     page = await run_in_threadpool(
-        services(request).gate.history, ctx, resource_type, resource_id, since, count, offset
+        caller.history, resource_type, resource_id, since, count, offset
     )
     base = services(request).settings.fhir_base
     path = "/".join(p for p in (resource_type, resource_id, "_history") if p)
@@ -155,17 +154,17 @@ async def _history(request: Request, resource_type: str | None, resource_id: str
     return fhir_response(history_bundle(base, page.versions, page.total, links))
 
 
-# Served ahead of the route table too (decision 0010): str path parameters and the Request only, or start-up fails
-@router.get("/Patient/{patient_id}/$everything")
+# Routed from the operations table (api/operations.py) and served ahead of the route table too (decision 0010): str
+# path parameters and the Request only, or start-up fails
 async def everything(patient_id: str, request: Request) -> Response:
-    ctx = access_context(request)
+    caller = handle(request)
     pairs = _query_pairs(request)
     count, offset = _paging(pairs, 100)
     types = [t for n, v in pairs if n == "_type" for t in v.split(",") if t]
     for resource_type in types:
         require_r4_type(resource_type)
     since = _since(pairs)
-    page = await in_thread(services(request).gate.everything, ctx, patient_id, since, types or None, count, offset)
+    page = await in_thread(caller.everything, patient_id, since, types or None, count, offset)
     base = services(request).settings.fhir_base
     kept = [(n, v) for n, v in pairs if n in {"_since", "_type"}]
     links = page_links(f"{base}/Patient/{patient_id}/$everything", kept, count, offset, page.has_next)
@@ -175,12 +174,12 @@ async def everything(patient_id: str, request: Request) -> Response:
 @router.get("/Patient/{patient_id}/{resource_type}")
 async def compartment(patient_id: str, resource_type: str, request: Request) -> Response:
     require_r4_type(resource_type)
-    ctx = access_context(request)
+    caller = handle(request)
     search = parse_search(
         resource_type,
         _query_pairs(request),
-        strict=ctx.strict_handling,
+        strict=caller.context.strict_handling,
         local_base=services(request).settings.fhir_base,
     )
-    page = await run_in_threadpool(services(request).gate.compartment_search, ctx, patient_id, search)
+    page = await run_in_threadpool(caller.compartment_search, patient_id, search)
     return _searchset(request, search, page, f"Patient/{patient_id}/{resource_type}")

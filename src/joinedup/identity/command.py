@@ -26,14 +26,12 @@ _PHASES = {
 def run_batch(settings: Settings, console: Console, retrain: bool = False) -> LinkReport:
     """Link the stored place with a progress bar per phase (also used by the demo)."""
     from joinedup.access.gate import AccessGate
-    from joinedup.store.engine import make_engine
-    from joinedup.store.fhir_store import FhirStore
 
     from .batch_service import BatchLinker
     from .decisions import Thresholds
-    from .index_store import IndexStore
+    from .index_store import PURPOSE, IndexStore
 
-    store = FhirStore(make_engine(settings.database_url))
+    gate = AccessGate.open(settings.database_url)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console) as progress:
@@ -47,10 +45,10 @@ def run_batch(settings: Settings, console: Console, retrain: bool = False) -> Li
                 progress.advance(tasks[phase], done)
 
             thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
-            linker = BatchLinker(IndexStore(AccessGate(store)), thresholds, progress=advance)
+            linker = BatchLinker(IndexStore(gate.for_system(PURPOSE)), thresholds, progress=advance)
             return linker.run(retrain=retrain)
     finally:
-        store.engine.dispose()
+        gate.close()
 
 
 def describe(report: LinkReport) -> str:
@@ -84,16 +82,14 @@ def link_after_load(settings: Settings, console: Console) -> None:
     """After `joinedup load`: place each newly loaded Patient against the index as it arrives (or, for a load that
     is most of the place, run the batch). Before the first batch run there is no model and nothing to match."""
     from joinedup.access.gate import AccessGate
-    from joinedup.store.engine import make_engine
-    from joinedup.store.fhir_store import FhirStore
 
     from .arrivals import ArrivalLinker
     from .decisions import Thresholds
-    from .index_store import IndexStore
+    from .index_store import PURPOSE, IndexStore
 
-    store = FhirStore(make_engine(settings.database_url))
+    gate = AccessGate.open(settings.database_url)
     try:
-        index = IndexStore(AccessGate(store))
+        index = IndexStore(gate.for_system(PURPOSE))
         thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
         linker = ArrivalLinker(index, thresholds)
         if linker.scorer() is None:
@@ -112,4 +108,4 @@ def link_after_load(settings: Settings, console: Console) -> None:
             placed = linker.place_all(arrived, lambda n: progress.advance(task, n))
         console.print(f"The person index placed {placed:,} newly loaded records.")
     finally:
-        store.engine.dispose()
+        gate.close()

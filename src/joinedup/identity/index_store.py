@@ -1,4 +1,6 @@
-"""Reading and writing the person index through the access gate, as the system (never a side door to the store).
+"""Reading and writing the person index through a handle made by the access gate (never a side door to the store):
+the system's handle (`gate.for_system(PURPOSE)`, audited as 'Device/person-index') for linking, or a reviewer's
+own handle for what they may see.
 
 Source Patients, the index's Persons, review Tasks, reviewers' decisions and the trained model (a Binary) are all
 ordinary FHIR resources; writes go in transaction bundles, so each group of changes is all or nothing.
@@ -14,12 +16,10 @@ from typing import Any
 import orjson
 
 from joinedup.access.context import AccessContext
-from joinedup.access.gate import AccessGate
-from joinedup.fhir.errors import Gone, NotFound
+from joinedup.access.handle import CallerHandle, SystemHandle
+from joinedup.fhir.errors import Forbidden, Gone, NotFound
 from joinedup.fhir.search_request import MAX_COUNT, parse_search
 from joinedup.fhir.source import SOURCE_URI_PREFIX, source_of
-from joinedup.fhir.validation import validate_resource
-from joinedup.store.bulk_writer import Prepared, write_batch
 
 from .candidate_keys import CandidateKeys, default_path
 from .features import patient_to_record
@@ -41,7 +41,7 @@ from .resources import (
 )
 
 # The person index acts as the system: it must see every source record to link it (decision 0200).
-SYSTEM_CONTEXT = AccessContext(user="system/person-index", role="system", purpose="operations")
+PURPOSE = "person-index"
 MODEL_BINARY_ID = "person-index-model"
 WRITE_CHUNK = 500  # resources per transaction bundle
 
@@ -57,9 +57,17 @@ def linkage_record(patient: Resource) -> LinkageRecord:
 
 
 class IndexStore:
-    def __init__(self, gate: AccessGate, ctx: AccessContext = SYSTEM_CONTEXT) -> None:
-        self.gate = gate
-        self.ctx = ctx
+    def __init__(self, handle: CallerHandle) -> None:
+        self.handle = handle
+
+    @property
+    def ctx(self) -> AccessContext:
+        return self.handle.context
+
+    def _system(self) -> SystemHandle:
+        if not isinstance(self.handle, SystemHandle):
+            raise Forbidden("Only the person index's own (system) work does this")
+        return self.handle
 
     # --- reads ---------------------------------------------------------------------------------------------------
     def search(self, resource_type: str, params: Sequence[tuple[str, str]], limit: int | None = None) -> list[Resource]:
@@ -80,7 +88,7 @@ class IndexStore:
             request.count = page_size if limit is None else min(page_size, limit - offset)
             request.offset = offset
             request.total = "accurate" if on_page is not None and offset == 0 else "none"
-            page = self.gate.search(self.ctx, request)
+            page = self.handle.search(request)
             yield from page.matches
             offset += len(page.found)
             if on_page is not None:
@@ -93,7 +101,7 @@ class IndexStore:
 
     def read(self, resource_type: str, resource_id: str) -> Resource | None:
         try:
-            return self.gate.read(self.ctx, resource_type, resource_id).content
+            return self.handle.read(resource_type, resource_id).content
         except (NotFound, Gone):
             return None
 
@@ -130,7 +138,7 @@ class IndexStore:
     def model_if_changed(self, known_version: int | None) -> tuple[int | None, LinkageModel | None]:
         """(the stored model's version, the model, parsed only when its version is not `known_version`)."""
         try:
-            stored = self.gate.read(self.ctx, "Binary", MODEL_BINARY_ID)
+            stored = self.handle.read("Binary", MODEL_BINARY_ID)
         except (NotFound, Gone):
             return None, None
         if stored.version_id == known_version:
@@ -143,14 +151,14 @@ class IndexStore:
     def model_stamp(self) -> str | None:
         """Which stored model this is, across stores too: its version and when it was written (None: no model)."""
         try:
-            stored = self.gate.read(self.ctx, "Binary", MODEL_BINARY_ID)
+            stored = self.handle.read("Binary", MODEL_BINARY_ID)
         except (NotFound, Gone):
             return None
         return f"{stored.version_id}@{stored.last_updated}"
 
     def candidate_keys(self, model: LinkageModel) -> CandidateKeys:
         """The index's own blocking table for this store, keyed as the model blocks (see `candidate_keys`)."""
-        return CandidateKeys(default_path(self.gate.store.engine.url), model.config.prediction_keys)
+        return CandidateKeys(default_path(self._system().store_url), model.config.prediction_keys)
 
     def save_model(self, model: LinkageModel) -> None:
         data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)
@@ -175,18 +183,14 @@ class IndexStore:
             if if_match and url in if_match:
                 request["ifMatch"] = f'W/"{if_match[url]}"'
             entries.append({"fullUrl": url, "resource": resource, "request": request})
-        self.gate.transaction(self.ctx, {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+        self.handle.transaction({"resourceType": "Bundle", "type": "transaction", "entry": entries})
 
     def write_batch(self, resources: Sequence[Resource]) -> None:
         """Many resources in one transaction through the store's set-based batch writer (what `joinedup load`
         uses): validated and indexed exactly as a single write, a new version only where the content changed. For
-        the batch linkage, a system job like the loader; everything else writes through `write`."""
-        prepared = []
-        for resource in resources:
-            validate_resource(resource)
-            prepared.append(Prepared.of(resource))
-        with self.gate.store.writing() as conn:
-            write_batch(conn, prepared)
+        the batch linkage, a system job like the loader; everything else writes through `write`. Audited as the
+        system's bulk write, naming every resource and person it touched."""
+        self._system().bulk_write(resources)
 
 
 def model_version(model: LinkageModel) -> str:

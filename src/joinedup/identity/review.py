@@ -19,6 +19,7 @@ from joinedup.fhir.errors import Forbidden, InvalidRequest, NotFound
 
 from .clusters import new_person_id
 from .index_store import IndexStore
+from .permissions import PERSON_INDEX_LINK
 from .resources import (
     Activity,
     Agent,
@@ -33,14 +34,12 @@ from .resources import (
     task_resource,
 )
 
-# Roles that only read (as the gate's role policy has it): they may not decide about links.
-READ_ONLY_ROLES = frozenset({"resident", "analyst"})
-
 
 class Reviewer:
     def __init__(self, index: IndexStore, viewer: IndexStore) -> None:
-        """index: the person index as the system; viewer: the same gate with the reviewer's AccessContext."""
-        if viewer.ctx.role in READ_ONLY_ROLES:
+        """index: the person index as the system; viewer: the same index through the reviewer's own handle. Only
+        a role holding `person-index.link` may decide about links."""
+        if not viewer.handle.may(PERSON_INDEX_LINK):
             raise Forbidden(f"The role '{viewer.ctx.role}' may not review record links")
         self.store = index
         self.writer = index

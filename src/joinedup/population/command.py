@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from joinedup.settings import Settings
 
-from .loading import NdjsonSource, ResourceSource, load_store
+from .loading import POPULATION_PURPOSE, NdjsonSource, ResourceSource, load_store
 from .refresh import STEPS, refresh
 from .trends import quarter_ends_before
 
@@ -36,11 +36,13 @@ def run_refresh(
         if ndjson is not None:
             source = NdjsonSource(ndjson)  # read in place by the views: no load step
         else:
-            from joinedup.store.engine import make_engine
+            from joinedup.access.gate import AccessGate
 
-            engine = make_engine(settings.database_url)
-            load_store(con, engine)
-            engine.dispose()
+            gate = AccessGate.open(settings.database_url)
+            try:  # an audited system read of the whole place (decision 0400)
+                load_store(con, gate.for_system(POPULATION_PURPOSE))
+            finally:
+                gate.close()
         progress.update(task, advance=1, description="Refreshing")
 
         def step(name: str) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
+if TYPE_CHECKING:
+    from joinedup.access.handle import SystemHandle
+
 from .sof.dialects import duckdb_string
 from .sof.duckdb_runner import RESOURCES_DDL
+
+POPULATION_PURPOSE = "population-views"  # the system handle's purpose: audited as 'Device/population-views'
 
 
 class ResourceSource(Protocol):
@@ -128,33 +133,27 @@ def load_ndjson(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def load_store(con: duckdb.DuckDBPyConnection, engine: Any, batch_size: int = 50_000) -> int:
-    """The store's current (not deleted) resources, read in batches through SQLAlchemy Core.
-
-    Reads the `resources` table directly, as the analytics mirror of the whole place: analysts see pseudonymised
-    outputs, never these rows (see decision 0400).
+def load_store(con: duckdb.DuckDBPyConnection, system: SystemHandle, batch_size: int = 50_000) -> int:
+    """The store's current (not deleted) resources, read in batches through the system's handle
+    (`gate.for_system(POPULATION_PURPOSE)`): a documented system read of the whole place, audited as the system's
+    with how many rows it gave, as the analytics mirror of the place. Analysts see pseudonymised outputs, never
+    these rows (see decisions 0400 and 0313).
     """
     import pandas as pd  # type: ignore[import-untyped]  # pandas ships no stubs in the lock
-    from sqlalchemy import select
-
-    from joinedup.store.schema import resources as table
 
     con.execute("DROP TABLE IF EXISTS resources")
     con.execute(RESOURCES_DDL)
-    query = select(table.c.resource_type, table.c.id, table.c.content).where(table.c.deleted.is_(False))
     total = 0
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(query)
-        for rows in result.partitions(batch_size):
-            frame = pd.DataFrame(
-                {
-                    "resource_type": [r[0] for r in rows],
-                    "id": [r[1] for r in rows],
-                    "resource": [bytes(r[2]).decode() for r in rows],
-                }
-            )
-            con.register("batch_frame", frame)
-            con.execute("INSERT INTO resources SELECT resource_type, id, resource FROM batch_frame")
-            con.unregister("batch_frame")
-            total += len(rows)
+    for rows in system.current_resources(batch_size):
+        frame = pd.DataFrame(
+            {
+                "resource_type": [r[0] for r in rows],
+                "id": [r[1] for r in rows],
+                "resource": [r[2].decode() for r in rows],
+            }
+        )
+        con.register("batch_frame", frame)
+        con.execute("INSERT INTO resources SELECT resource_type, id, resource FROM batch_frame")
+        con.unregister("batch_frame")
+        total += len(rows)
     return total

@@ -1,5 +1,6 @@
 """Demo users for the development sign-in: one per role, each a real member of staff (or resident) of the loaded
-place, found through the gate — a GP at a practice, a social worker at the council, and so on.
+place, found through the system's sign-in handle (audited as the system) — a GP at a practice, a social worker at
+the council, and so on.
 
 Only for development and test deployments (the sign-in routes refuse otherwise). Information governance's sign-in
 replaces this with accounts; the `SignedIn` it produces stays the same.
@@ -10,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 from joinedup.fhir.search_request import parse_search
 
 from .fhir_display import human_name, reference_key
 from .session import SignedIn
 
 Resource = dict[str, Any]
-SIGN_IN_CONTEXT = AccessContext(user="Device/development-sign-in", role="system", purpose="operations", via="system")
 CARE_HOME_LOCATION_TYPES = ("285141008", "42665001")  # SNOMED: care home, nursing home
 
 
@@ -48,17 +48,17 @@ ROLE_LABELS = {r.role: r.label for r in ROLES}
 
 
 def _search(
-    gate: AccessGate, resource_type: str, pairs: list[tuple[str, str]]
+    system: CallerHandle, resource_type: str, pairs: list[tuple[str, str]]
 ) -> tuple[list[Resource], dict[str, Resource]]:
-    page = gate.search(SIGN_IN_CONTEXT, parse_search(resource_type, pairs))
+    page = system.search(parse_search(resource_type, pairs))
     included = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     return page.matches, included
 
 
-def _staff(gate: AccessGate) -> list[SignedIn]:
+def _staff(system: CallerHandle) -> list[SignedIn]:
     codes = sorted({c for r in ROLES for c in r.staff_codes})
     roles, included = _search(
-        gate,
+        system,
         "PractitionerRole",
         [
             ("role", ",".join(codes)),
@@ -95,9 +95,9 @@ def _staff(gate: AccessGate) -> list[SignedIn]:
     return users
 
 
-def _care_home(gate: AccessGate) -> list[SignedIn]:
+def _care_home(system: CallerHandle) -> list[SignedIn]:
     locations, included = _search(
-        gate,
+        system,
         "Location",
         [("type", ",".join(CARE_HOME_LOCATION_TYPES)), ("_count", "200"), ("_include", "Location:organization")],
     )
@@ -106,7 +106,7 @@ def _care_home(gate: AccessGate) -> list[SignedIn]:
     homes = {reference_key(loc.get("managingOrganization")): loc for loc in locations}
     # A home with someone living there now (an open placement it performs), so the demo shows residents.
     placed, _ = _search(
-        gate,
+        system,
         "ServiceRequest",
         [("status", "active"), ("performer", ",".join(h for h in homes if h)), ("_count", "1")],
     )
@@ -127,9 +127,9 @@ def _care_home(gate: AccessGate) -> list[SignedIn]:
     ]
 
 
-def _ig_manager(gate: AccessGate) -> list[SignedIn]:
+def _ig_manager(system: CallerHandle) -> list[SignedIn]:
     """At the place (the organisation partners are part of), else at the first organisation there is."""
-    organisations, included = _search(gate, "Organization", [("_count", "200"), ("_include", "Organization:partof")])
+    organisations, included = _search(system, "Organization", [("_count", "200"), ("_include", "Organization:partof")])
     if not organisations:
         return []
     place = next(iter(included.values()), organisations[0])
@@ -146,8 +146,8 @@ def _ig_manager(gate: AccessGate) -> list[SignedIn]:
     ]
 
 
-def _resident(gate: AccessGate) -> list[SignedIn]:
-    patients, _ = _search(gate, "Patient", [("_count", "1")])
+def _resident(system: CallerHandle) -> list[SignedIn]:
+    patients, _ = _search(system, "Patient", [("_count", "1")])
     if not patients:
         return []
     patient = patients[0]
@@ -164,9 +164,9 @@ def _resident(gate: AccessGate) -> list[SignedIn]:
     ]
 
 
-def demo_users(gate: AccessGate) -> list[SignedIn]:
+def demo_users(system: CallerHandle) -> list[SignedIn]:
     """One demo user per role the loaded place can supply, in the order of ROLES."""
-    found = {u.key: u for u in [*_staff(gate), *_care_home(gate), *_ig_manager(gate), *_resident(gate)]}
+    found = {u.key: u for u in [*_staff(system), *_care_home(system), *_ig_manager(system), *_resident(system)]}
     return [found[r.role] for r in ROLES if r.role in found]
 
 
@@ -185,7 +185,7 @@ def demo_accounts(gate: AccessGate) -> list[tuple[SignedIn, str, str]]:
 
     by = Actor("Device/demo", "system", via="system")
     made = []
-    for who in demo_users(gate):
+    for who in demo_users(gate.for_system("demo-accounts")):
         username, password = f"demo-{who.key}", token_urlsafe(12)
         if gate.accounts.exists(username):
             gate.accounts.set_password(username, password, by)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
-
-from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 
 from . import home_lists
 from .home_lists import PersonList
@@ -32,9 +30,8 @@ class Home:
     own_record: str | None = None
 
 
-def _gp(gate: AccessGate, request: Request, who: SignedIn, org: str, page: int) -> Home:
-    ctx = who.access_context(request)
-    registered = home_lists.registered_list(gate, ctx, org, (page - 1) * home_lists.LIST_SIZE)
+def _gp(caller: CallerHandle, who: SignedIn, org: str, page: int) -> Home:
+    registered = home_lists.registered_list(caller, org, (page - 1) * home_lists.LIST_SIZE)
     home = Home(f"{who.organisation_name}")
     home.sections.append(
         HomeSection(
@@ -47,7 +44,7 @@ def _gp(gate: AccessGate, request: Request, who: SignedIn, org: str, page: int) 
     home.sections.append(
         HomeSection(
             "Open tasks for the practice",
-            home_lists.open_tasks(gate, ctx, org),
+            home_lists.open_tasks(caller, org),
             "There are no open tasks for the practice.",
         )
     )
@@ -61,11 +58,10 @@ def _gp(gate: AccessGate, request: Request, who: SignedIn, org: str, page: int) 
     return home
 
 
-def _caseload(gate: AccessGate, request: Request, who: SignedIn, org: str, page: int) -> Home:
-    ctx = who.access_context(request)
+def _caseload(caller: CallerHandle, who: SignedIn, org: str, page: int) -> Home:
     home = Home(f"{who.organisation_name}")
     if who.role != "spa-triage":
-        episodes = home_lists.caseload(gate, ctx, org, (page - 1) * home_lists.LIST_SIZE)
+        episodes = home_lists.caseload(caller, org, (page - 1) * home_lists.LIST_SIZE)
         home.sections.append(
             HomeSection(
                 "Caseload (active episodes of care)",
@@ -77,14 +73,14 @@ def _caseload(gate: AccessGate, request: Request, who: SignedIn, org: str, page:
     home.sections.append(
         HomeSection(
             "Open referrals to your organisation",
-            home_lists.open_referrals(gate, ctx, org),
+            home_lists.open_referrals(caller, org),
             "There are no open referrals to your organisation.",
         )
     )
     home.sections.append(
         HomeSection(
             "Open tasks for your organisation",
-            home_lists.open_tasks(gate, ctx, org),
+            home_lists.open_tasks(caller, org),
             "There are no open tasks for your organisation.",
         )
     )
@@ -95,12 +91,12 @@ def _caseload(gate: AccessGate, request: Request, who: SignedIn, org: str, page:
     return home
 
 
-def _care_home(gate: AccessGate, request: Request, who: SignedIn, org: str) -> Home:
+def _care_home(caller: CallerHandle, who: SignedIn, org: str) -> Home:
     home = Home(f"{who.organisation_name}")
     home.sections.append(
         HomeSection(
             "People whose records your home keeps",
-            home_lists.known_to(gate, who.access_context(request), org),
+            home_lists.known_to(caller, org),
             "Your home does not keep records of its own in JoinedUp yet.",
         )
     )
@@ -111,7 +107,7 @@ def _care_home(gate: AccessGate, request: Request, who: SignedIn, org: str) -> H
     return home
 
 
-def home_for(gate: AccessGate, request: Request, who: SignedIn, page: int = 1) -> Home:
+def home_for(caller: CallerHandle, who: SignedIn, page: int = 1) -> Home:
     org = who.organisation
     if who.is_resident:
         return Home(
@@ -128,7 +124,7 @@ def home_for(gate: AccessGate, request: Request, who: SignedIn, page: int = 1) -
             ],
         )
     if who.role in {"gp", "mdg-coordinator"}:
-        return _gp(gate, request, who, org, page)
+        return _gp(caller, who, org, page)
     if who.role == "care-home-staff":
-        return _care_home(gate, request, who, org)
-    return _caseload(gate, request, who, org, page)
+        return _care_home(caller, who, org)
+    return _caseload(caller, who, org, page)

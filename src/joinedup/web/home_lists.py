@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from joinedup.access.context import AccessContext
-from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 from joinedup.fhir.search_request import parse_search
 
 from .fhir_display import concept, first_concept, reference_key
@@ -25,11 +24,11 @@ class PersonList:
 
 
 def _patients_via(
-    gate: AccessGate, ctx: AccessContext, resource_type: str, pairs: list[tuple[str, str]], subject: str, offset: int
+    caller: CallerHandle, resource_type: str, pairs: list[tuple[str, str]], subject: str, offset: int
 ) -> PersonList:
     """People that resources of one type point at (episodes, referrals, tasks), one row each, with a note."""
     search = [*pairs, ("_count", str(LIST_SIZE)), ("_offset", str(offset)), ("_include", f"{resource_type}:{subject}")]
-    page = gate.search(ctx, parse_search(resource_type, search))
+    page = caller.search(parse_search(resource_type, search))
     directory = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     rows: list[PatientRow] = []
     seen: set[str] = set()
@@ -48,7 +47,7 @@ def _patients_via(
     return PersonList(rows, page.has_next)
 
 
-def registered_list(gate: AccessGate, ctx: AccessContext, organisation: str, offset: int = 0) -> PersonList:
+def registered_list(caller: CallerHandle, organisation: str, offset: int = 0) -> PersonList:
     pairs = [
         ("general-practitioner", organisation),
         ("_sort", "family,given"),
@@ -56,27 +55,27 @@ def registered_list(gate: AccessGate, ctx: AccessContext, organisation: str, off
         ("_offset", str(offset)),
         ("_include", "Patient:general-practitioner"),
     ]
-    page = gate.search(ctx, parse_search("Patient", pairs))
+    page = caller.search(parse_search("Patient", pairs))
     directory = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     return PersonList([row_for(p, directory) for p in page.matches], page.has_next)
 
 
-def caseload(gate: AccessGate, ctx: AccessContext, organisation: str, offset: int = 0) -> PersonList:
+def caseload(caller: CallerHandle, organisation: str, offset: int = 0) -> PersonList:
     pairs = [("organization", organisation), ("status", "active")]
-    return _patients_via(gate, ctx, "EpisodeOfCare", pairs, "patient", offset)
+    return _patients_via(caller, "EpisodeOfCare", pairs, "patient", offset)
 
 
-def open_referrals(gate: AccessGate, ctx: AccessContext, organisation: str) -> PersonList:
+def open_referrals(caller: CallerHandle, organisation: str) -> PersonList:
     pairs = [("performer", organisation), ("status", "active,draft,on-hold"), ("_sort", "-authored")]
-    return _patients_via(gate, ctx, "ServiceRequest", pairs, "subject", 0)
+    return _patients_via(caller, "ServiceRequest", pairs, "subject", 0)
 
 
-def open_tasks(gate: AccessGate, ctx: AccessContext, organisation: str) -> PersonList:
+def open_tasks(caller: CallerHandle, organisation: str) -> PersonList:
     pairs = [("owner", organisation), ("status", OPEN_TASK_STATUSES), ("_sort", "-authored-on")]
-    return _patients_via(gate, ctx, "Task", pairs, "patient", 0)
+    return _patients_via(caller, "Task", pairs, "patient", 0)
 
 
-def known_to(gate: AccessGate, ctx: AccessContext, organisation: str) -> PersonList:
+def known_to(caller: CallerHandle, organisation: str) -> PersonList:
     """Patient records an organisation manages (its own records of people)."""
     pairs = [
         ("organization", organisation),
@@ -84,6 +83,6 @@ def known_to(gate: AccessGate, ctx: AccessContext, organisation: str) -> PersonL
         ("_count", str(LIST_SIZE)),
         ("_include", "Patient:general-practitioner"),
     ]
-    page = gate.search(ctx, parse_search("Patient", pairs))
+    page = caller.search(parse_search("Patient", pairs))
     directory = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     return PersonList([row_for(p, directory) for p in page.matches], page.has_next)

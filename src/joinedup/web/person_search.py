@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from joinedup.access.context import AccessContext
-from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 from joinedup.fhir.nhs_number import NHS_NUMBER_SYSTEM, is_valid, normalise
 from joinedup.fhir.search_request import parse_search
 
@@ -62,13 +61,13 @@ def criteria(form: SearchForm) -> list[tuple[str, str]] | None:
     return None
 
 
-def find(gate: AccessGate, ctx: AccessContext, wanted: list[tuple[str, str]]) -> SearchResults:
+def find(caller: CallerHandle, wanted: list[tuple[str, str]]) -> SearchResults:
     pairs = [
         *wanted,
         ("_count", str(RESULT_LIMIT)),
         ("_sort", "family,given"),
         ("_include", "Patient:general-practitioner"),
     ]
-    page = gate.search(ctx, parse_search("Patient", pairs))
+    page = caller.search(parse_search("Patient", pairs))
     directory = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     return SearchResults([row_for(p, directory) for p in page.matches], page.has_next)

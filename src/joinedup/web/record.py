@@ -1,4 +1,4 @@
-"""The integrated record of one person, read through the gate: `record_for(gate, ctx, patient_ids)`.
+"""The integrated record of one person, read through the caller's handle: `record_for(caller, patient_ids)`.
 
 A person may have several Patient records (one per source); the person index will hand this page the set of
 linked ids. Each id's `$everything` comes through the gate; the union is the record.
@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from joinedup.access.context import AccessContext
-from joinedup.access.gate import AccessGate
+from joinedup.access.handle import CallerHandle
 from joinedup.fhir.errors import NotFound
 
 from .banner import Banner, banner_for
@@ -36,18 +35,18 @@ class Record:
     kinds: list[str]
 
 
-def _everything(gate: AccessGate, ctx: AccessContext, patient_id: str) -> Iterator[Resource]:
+def _everything(caller: CallerHandle, patient_id: str) -> Iterator[Resource]:
     offset = 0
     while True:
-        page = gate.everything(ctx, patient_id, None, None, EVERYTHING_PAGE, offset)
+        page = caller.everything(patient_id, None, None, EVERYTHING_PAGE, offset)
         yield from page.matches
         if not page.has_next:
             return
         offset += EVERYTHING_PAGE
 
 
-def _read(gate: AccessGate, ctx: AccessContext, patient_ids: list[str]) -> tuple[RecordResources, Resource]:
-    found = [resource for pid in patient_ids for resource in _everything(gate, ctx, pid)]
+def _read(caller: CallerHandle, patient_ids: list[str]) -> tuple[RecordResources, Resource]:
+    found = [resource for pid in patient_ids for resource in _everything(caller, pid)]
     everything = RecordResources.sorted_from(found, patient_ids)
     main = next((p for pid in patient_ids for p in everything.patients if p.get("id") == pid), None)
     if main is None:
@@ -55,9 +54,9 @@ def _read(gate: AccessGate, ctx: AccessContext, patient_ids: list[str]) -> tuple
     return everything, main
 
 
-def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], today: date | None = None) -> Record:
+def record_for(caller: CallerHandle, patient_ids: list[str], today: date | None = None) -> Record:
     """Raises the gate's NotFound/Forbidden when the first (main) Patient cannot be read."""
-    everything, main = _read(gate, ctx, patient_ids)
+    everything, main = _read(caller, patient_ids)
     entries = build(everything.clinical, everything)
     organisations = sorted({e.source for e in entries}, key=lambda s: s.name)
     return Record(
@@ -65,14 +64,14 @@ def record_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str], tod
         banner=banner_for(main, everything, today or date.today()),
         summary=summarise(everything, everything.patients),
         timeline=entries,
-        withheld=WithheldNotice(any(gate.withholds(ctx, pid) for pid in patient_ids)),
+        withheld=WithheldNotice(any(caller.withholds(pid) for pid in patient_ids)),
         organisations=organisations,
         kinds=sorted({e.kind for e in entries}),
     )
 
 
-def timeline_for(gate: AccessGate, ctx: AccessContext, patient_ids: list[str]) -> list[TimelineEntry]:
+def timeline_for(caller: CallerHandle, patient_ids: list[str]) -> list[TimelineEntry]:
     """The timeline alone, for htmx's filtered or further pages: the same read through the gate (audited the
     same way), without the banner, summary and withheld check the partial does not show."""
-    everything, _ = _read(gate, ctx, patient_ids)
+    everything, _ = _read(caller, patient_ids)
     return build(everything.clinical, everything)

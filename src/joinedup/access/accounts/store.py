@@ -19,6 +19,7 @@ from joinedup.store.governance_schema import accounts, oauth_tokens
 
 from ..audit.trail import Actor, AuditTrail, now_micros
 from ..context import AccessContext
+from ..permissions import ACCOUNTS_MANAGE
 from ..roles import catalogue, role
 from .sessions import SessionStore
 from .throttle import Throttle
@@ -66,7 +67,7 @@ class AccountStore:
     def set_active(self, by: AccessContext, username: str, active: bool) -> None:
         """Enable or disable an account (administrators only); disabling ends its sessions and tokens at once."""
         target = [f"Account/{fold(username)}"]
-        if not role(by.role).may("accounts.manage"):
+        if not role(by.role).may(ACCOUNTS_MANAGE):
             self.audit.record(Actor.of(by), "permission-change", "failure", target)
             raise PermissionError("Only administrators may enable or disable accounts")
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
@@ -129,7 +130,7 @@ class AccountStore:
         self.audit.record(by, "permission-change", "success", [f"Account/{fold(username)}"], [], {"change": "password"})
 
     def set_role(self, by: AccessContext, username: str, role_name: str) -> None:
-        if not role(by.role).may("accounts.manage"):
+        if not role(by.role).may(ACCOUNTS_MANAGE):
             self.audit.record(Actor.of(by), "permission-change", "failure", [f"Account/{fold(username)}"])
             raise PermissionError("Only administrators may change roles")
         role(role_name)

@@ -20,6 +20,7 @@ from ..audit.audit_event import audit_event
 from ..audit.trail import Actor
 from ..context import AccessContext
 from ..gate import AccessGate
+from ..permissions import SUBJECT_ACCESS_ASSEMBLE
 from ..roles import role
 
 PAGE = 500
@@ -27,16 +28,17 @@ MAX_LOG = 100_000
 
 
 def assemble(gate: AccessGate, ctx: AccessContext, patient_id: str) -> dict[str, Any]:
-    """The Bundle (type collection); NotFound when there is no such person. Refused unless the role may assemble."""
+    """Reached through the caller's handle (`handle.subject_access`). The Bundle (type collection); NotFound when
+    there is no such person. Refused unless the role may assemble."""
     what = [f"Patient/{patient_id}/$subject-access"]
-    if not role(ctx.role).may("subject-access.assemble"):
+    if not role(ctx.role).may(SUBJECT_ACCESS_ASSEMBLE):
         gate.audit.record(Actor.of(ctx), "subject-access", "failure", what, [patient_id], {"why": "role may not"})
         raise Forbidden(f"The role '{ctx.role}' may not assemble subject access requests")
     record: list[dict[str, Any]] = []
     try:
         offset = 0
         while True:  # the store's own $everything, unrestricted: the person's whole record
-            page = gate.store.everything(SYSTEM, patient_id, None, None, PAGE, offset)
+            page = gate._store.everything(SYSTEM, patient_id, None, None, PAGE, offset)
             record.extend(page.matches)
             if not page.has_next:
                 break

@@ -10,6 +10,9 @@ Two rules, each finding linking to the audit entries behind it:
   a user is flagged when their count is above Q3 + 3 × IQR of their role's counts (Tukey's "far out" fence). Robust
   to the outlier itself (unlike a mean and standard deviation, which the outlier inflates), needs no distribution,
   and says nothing about roles with fewer than MIN_PEERS users, where "peers" is not a fair comparison.
+
+The names and addresses compared are read through the system's handle (`gate.for_system("unusual-access")`), so
+each read is in the audit trail as the system's, a search per hundred records.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import quantiles
-from typing import Any
-
-from joinedup.fhir.errors import Gone, NotFound
-from joinedup.store.context import SYSTEM
-from joinedup.store.fhir_store import FhirStore
+from typing import TYPE_CHECKING, Any
 
 from ..audit.trail import AuditEntry
+
+if TYPE_CHECKING:
+    from ..handle import SystemHandle
 
 ACCESS_ACTIONS = frozenset({"read", "vread", "search", "everything", "history"})
 FENCE = 3.0  # × IQR above Q3
@@ -71,25 +73,21 @@ def household_of(resource: dict[str, Any] | None) -> Household:
     return Household(frozenset(families), frozenset(addresses))
 
 
-def _content(store: FhirStore, resource_type: str, resource_id: str) -> dict[str, Any] | None:
-    try:
-        return store.read(SYSTEM, resource_type, resource_id).content
-    except (NotFound, Gone):
-        return None
-
-
-def practitioner_of(store: FhirStore, user: str) -> dict[str, Any] | None:
-    """The Practitioner behind a user reference (a PractitionerRole's practitioner, or the Practitioner itself)."""
-    kind, _, user_id = user.partition("/")
-    if kind == "Practitioner":
-        return _content(store, "Practitioner", user_id)
-    if kind != "PractitionerRole":
-        return None
-    role = _content(store, "PractitionerRole", user_id) or {}
-    reference = str((role.get("practitioner") or {}).get("reference", ""))
-    if not reference.startswith("Practitioner/"):
-        return None
-    return _content(store, "Practitioner", reference.split("/", 1)[1])
+def practitioners_of(system: SystemHandle, users: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The Practitioner behind each user reference (a PractitionerRole's practitioner, or the Practitioner itself);
+    users without one are left out."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for user in users:
+        kind, _, user_id = user.partition("/")
+        by_kind[kind].append(user_id)
+    roles = system.contents("PractitionerRole", by_kind["PractitionerRole"])
+    behind: dict[str, str] = {f"Practitioner/{i}": i for i in by_kind["Practitioner"]}
+    for role_id, staff_role in roles.items():
+        reference = str((staff_role.get("practitioner") or {}).get("reference", ""))
+        if reference.startswith("Practitioner/"):
+            behind[f"PractitionerRole/{role_id}"] = reference.split("/", 1)[1]
+    found = system.contents("Practitioner", sorted(set(behind.values())))
+    return {user: found[pid] for user, pid in behind.items() if pid in found}
 
 
 def accesses(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
@@ -101,20 +99,20 @@ def accesses(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     ]
 
 
-def same_surname_and_address(store: FhirStore, entries: Sequence[AuditEntry]) -> list[Finding]:
-    users: dict[str, Household] = {}
-    people: dict[str, Household] = {}
+def same_surname_and_address(system: SystemHandle, entries: Sequence[AuditEntry]) -> list[Finding]:
+    looked = accesses(entries)
+    staff = practitioners_of(system, sorted({e.user for e in looked}))
+    users = {user: household_of(practitioner) for user, practitioner in staff.items()}
+    users = {user: h for user, h in users.items() if h.family and h.addresses}
+    wanted = sorted({p for e in looked if e.user in users for p in e.patients})
+    people = {pid: household_of(patient) for pid, patient in system.contents("Patient", wanted).items()}
     hits: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
-    for entry in accesses(entries):
-        if entry.user not in users:
-            users[entry.user] = household_of(practitioner_of(store, entry.user))
-        mine = users[entry.user]
-        if not mine.family or not mine.addresses:
+    for entry in looked:
+        mine = users.get(entry.user)
+        if mine is None:
             continue
         for patient in entry.patients:
-            if patient not in people:
-                people[patient] = household_of(_content(store, "Patient", patient))
-            if mine.shares_with(people[patient]):
+            if patient in people and mine.shares_with(people[patient]):
                 hits[(entry.user, patient)].append(entry)
     return [
         Finding(
@@ -165,5 +163,5 @@ def many_more_than_peers(entries: Sequence[AuditEntry]) -> list[Finding]:
     return findings
 
 
-def unusual_access(store: FhirStore, entries: Sequence[AuditEntry]) -> list[Finding]:
-    return same_surname_and_address(store, entries) + many_more_than_peers(entries)
+def unusual_access(system: SystemHandle, entries: Sequence[AuditEntry]) -> list[Finding]:
+    return same_surname_and_address(system, entries) + many_more_than_peers(entries)

@@ -9,9 +9,8 @@ from typing import Any
 
 from joinedup.fhir.search_request import parse_search
 from joinedup.settings import Settings
-from joinedup.store.context import SYSTEM
-from joinedup.store.fhir_store import FhirStore
 
+from ..handle import SystemHandle
 from ..visibility import ODS_SYSTEM
 from .role_mapping import MappedRole, map_role
 
@@ -35,13 +34,14 @@ class Refused(Exception):
         self.why = why
 
 
-def _first(store: FhirStore, resource_type: str, params: list[tuple[str, str]]) -> dict[str, Any] | None:
-    # The directory (organisations, staff roles) is visible to everyone signed in; this runs before anyone is.
-    page = store.search(SYSTEM, parse_search(resource_type, [*params, ("_count", "1")]))
+def _first(system: SystemHandle, resource_type: str, params: list[tuple[str, str]]) -> dict[str, Any] | None:
+    # The directory (organisations, staff roles) is visible to everyone signed in; this runs before anyone is, so
+    # through the system's handle (audited as the system's sign-in look-up).
+    page = system.search(parse_search(resource_type, [*params, ("_count", "1")]))
     return page.matches[0] if page.matches else None
 
 
-def resolve(store: FhirStore, claims: dict[str, Any], settings: Settings) -> OidcIdentity:
+def resolve(system: SystemHandle, claims: dict[str, Any], settings: Settings) -> OidcIdentity:
     subject = str(claims.get("sub") or "")
     mapped: MappedRole | None = map_role(claims, settings)
     if not subject:
@@ -54,12 +54,12 @@ def resolve(store: FhirStore, claims: dict[str, Any], settings: Settings) -> Oid
         )
     if not mapped.org_code:
         raise Refused("no-organisation", "The identity provider did not say which organisation your role is at")
-    organisation = _first(store, "Organization", [("identifier", f"{ODS_SYSTEM}|{mapped.org_code}")])
+    organisation = _first(system, "Organization", [("identifier", f"{ODS_SYSTEM}|{mapped.org_code}")])
     if organisation is None:
         raise Refused("unknown-organisation", "Your organisation is not part of this shared care record")
     user_ref = f"Practitioner/{subject}"
     if mapped.role_id:
-        staff_role = _first(store, "PractitionerRole", [("identifier", mapped.role_id)])
+        staff_role = _first(system, "PractitionerRole", [("identifier", mapped.role_id)])
         user_ref = f"PractitionerRole/{staff_role['id']}" if staff_role else f"PractitionerRole/{mapped.role_id}"
     name = str(claims.get("name") or " ".join(str(claims.get(k) or "") for k in ("given_name", "family_name")))
     return OidcIdentity(

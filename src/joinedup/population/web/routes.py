@@ -1,8 +1,8 @@
 """Population health pages for analysts and neighbourhood MDGs: levels by age, risk, trends, shares, case finding.
 
-Who may see them comes from the role catalogue (information governance): `secondary-use.read` (analysts) or
-`caseload.manage` (MDG coordinators). Every figure is an aggregate except the case-finding list, which names
-people only by their pseudonymised person key.
+Who may see them is a capability the caller's handle checks: `secondary-use.read` (analysts, declared by access) or
+`caseload.manage` (MDG coordinators, declared by care). Every figure is an aggregate except the case-finding list,
+which names people only by their pseudonymised person key.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
-from joinedup.access.roles import catalogue
-from joinedup.web.routes.common import settings
+from joinedup.access.permissions import SECONDARY_USE_READ
+from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.web.routes.common import handle, settings
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import SERVICE_NAME, is_htmx
 
@@ -27,7 +28,7 @@ from . import disclosure, results
 from .charts import overview_charts, shares_chart, trends_chart
 
 router = APIRouter()
-CAPABILITIES = ("secondary-use.read", "caseload.manage")
+CAPABILITIES = (SECONDARY_USE_READ, CASELOAD_MANAGE)
 
 
 def _environment() -> Environment:
@@ -57,9 +58,9 @@ def _render(request: Request, name: str, who: SignedIn, status_code: int = 200, 
     return response
 
 
-def _may_see(who: SignedIn) -> bool:
-    roles = catalogue()
-    return roles.known(who.role) and any(roles.get(who.role).may(c) for c in CAPABILITIES)
+def _may_see(request: Request, who: SignedIn) -> bool:
+    caller = handle(request, who)
+    return any(caller.may(c) for c in CAPABILITIES)
 
 
 def _refused(request: Request, who: SignedIn) -> Response:
@@ -76,7 +77,7 @@ def _missing(request: Request, who: SignedIn) -> Response:
 async def _page(request: Request, name: str, gather: Any) -> Response:
     """A page from `gather(con)` (run off the event loop), or the refusal or not-ready page."""
     who = require_user(request)
-    if not _may_see(who):
+    if not _may_see(request, who):
         return _refused(request, who)
 
     def read() -> dict[str, Any]:
@@ -125,7 +126,7 @@ async def case_finding(request: Request, neighbourhood: str = "") -> Response:
 @router.get("/population/case-finding.csv", include_in_schema=False)
 async def case_finding_download(request: Request, neighbourhood: str = "") -> Response:
     who = require_user(request)
-    if not _may_see(who):
+    if not _may_see(request, who):
         return _refused(request, who)
 
     def read() -> str:

@@ -13,14 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.access.handle import CallerHandle
 from joinedup.fhir.errors import Forbidden, InvalidRequest, NotFound
-from joinedup.identity.index_store import IndexStore
-from joinedup.identity.resources import ReviewStatus
-from joinedup.identity.review import READ_ONLY_ROLES, Reviewer
-from joinedup.identity.review_view import ReviewView, field_label, review_view
+from joinedup.identity.review_view import ReviewView, field_label
+from joinedup.identity.service import PersonIndex
 
-from ..routes.common import gate, see_other
-from ..session import SignedIn, require_user
+from ..routes.common import handle, see_other
+from ..session import require_user
 from ..templating import render
 
 router = APIRouter()
@@ -38,37 +37,37 @@ def _not_a_reviewer(request: Request) -> Response:
     )
 
 
-def _queue(request: Request, who: SignedIn) -> list[ReviewView]:
-    system = IndexStore(gate(request))
-    viewer = IndexStore(gate(request), who.access_context(request))
-    views = []
-    for item in system.reviews(ReviewStatus.OPEN):  # only what the gate lets this reviewer see
-        view = review_view(system, viewer, item.id)
-        if view.visible:
-            views.append(view)
-            if len(views) == QUEUE_PAGE:
-                break
-    return views
+def _person_index(request: Request) -> PersonIndex:
+    found: PersonIndex = request.app.state.person_index
+    return found
+
+
+def _reviewer(request: Request) -> tuple[PersonIndex, CallerHandle] | None:
+    """The person index and the caller's handle; None when their role may not decide about links
+    (`person-index.link`)."""
+    caller = handle(request, require_user(request))
+    return (_person_index(request), caller) if PersonIndex.may_link(caller) else None
 
 
 @router.get("/identity/review", include_in_schema=False)
 async def queue_page(request: Request, done: str = "") -> Response:
-    who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    reviewing = _reviewer(request)
+    if reviewing is None:
         return _not_a_reviewer(request)
-    views = await run_in_threadpool(_queue, request, who)
+    person_index, caller = reviewing
+    views = await run_in_threadpool(person_index.queue, caller, QUEUE_PAGE)  # only what the gate lets them see
     notice = {"accepted": "Records linked.", "rejected": "Records kept apart."}.get(done, "")
     return render(request, "identity/queue.html", views=views, methods=METHODS, notice=notice)
 
 
 @router.get("/identity/review/{task_id}", include_in_schema=False)
 async def review_page(request: Request, task_id: str) -> Response:
-    who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    reviewing = _reviewer(request)
+    if reviewing is None:
         return _not_a_reviewer(request)
-    viewer = IndexStore(gate(request), who.access_context(request))
+    person_index, caller = reviewing
     try:
-        view = await run_in_threadpool(review_view, IndexStore(gate(request)), viewer, task_id)
+        view = await run_in_threadpool(person_index.review, caller, task_id)
         if not view.visible:
             raise NotFound("not visible to this reviewer")
     except NotFound:
@@ -91,17 +90,16 @@ def _render_review(request: Request, view: ReviewView, error: str, status_code: 
 
 @router.post("/identity/review/{task_id}", include_in_schema=False)
 async def decide(request: Request, task_id: str, decision: Annotated[str, Form()] = "") -> Response:
-    who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    reviewing = _reviewer(request)
+    if reviewing is None:
         return _not_a_reviewer(request)
-    viewer = IndexStore(gate(request), who.access_context(request))
-    reviewer = Reviewer(IndexStore(gate(request)), viewer)
+    person_index, caller = reviewing
     try:
         if decision == "accept":
-            await run_in_threadpool(reviewer.accept, task_id)
+            await run_in_threadpool(person_index.accept, caller, task_id)
             return see_other("/identity/review?done=accepted")
         if decision == "reject":
-            await run_in_threadpool(reviewer.reject, task_id)
+            await run_in_threadpool(person_index.reject, caller, task_id)
             return see_other("/identity/review?done=rejected")
         problem = "Select whether these records are the same person"
     except (InvalidRequest, Forbidden) as error:
@@ -109,5 +107,5 @@ async def decide(request: Request, task_id: str, decision: Annotated[str, Form()
     except NotFound:
         return render(request, "error.html", status_code=404, title="Review not found",
                       message="There is no review with this identifier.")  # fmt: skip
-    view = await run_in_threadpool(review_view, IndexStore(gate(request)), viewer, task_id)
+    view = await run_in_threadpool(person_index.review, caller, task_id)
     return _render_review(request, view, error=problem, status_code=400)

@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from joinedup.access.audit.trail import AuditEntry, now_micros
-from joinedup.access.ig.subject_access import assemble
-from joinedup.access.ig.unusual import unusual_access
+from joinedup.access.capabilities import Capability
+from joinedup.access.permissions import AUDIT_REVIEW, BREAK_GLASS_REVIEW, OWN_ACCESS_LOG_READ, SUBJECT_ACCESS_ASSEMBLE
 from joinedup.access.roles import catalogue
 from joinedup.fhir.errors import FhirError, Forbidden, InvalidRequest, NotFound
 
 from ..csrf import csrf_ok, csrf_token
 from ..session import renew, require_user
 from ..templating import render
-from .common import gate, see_other
+from .common import handle, see_other
 
 router = APIRouter()
 
@@ -73,11 +73,11 @@ def _lines(entries: list[AuditEntry], own: str) -> list[dict[str, str]]:
 @router.get("/my-access-log", include_in_schema=False)
 async def my_access_log(request: Request) -> Response:
     who = require_user(request)
-    if not who.is_resident:
+    caller = handle(request, who)
+    if not who.is_resident or not caller.may(OWN_ACCESS_LOG_READ):
         return render(request, "error.html", 403, title="This page is for residents",
                       message="It shows a resident who has looked at their own record.")  # fmt: skip
-    patient_id = who.user.split("/", 1)[1]
-    entries = await run_in_threadpool(gate(request).audit.about_patient, patient_id, 500)
+    entries = await run_in_threadpool(caller.own_access_log, 500)
     return render(request, "access_log.html", lines=_lines(entries, who.user))
 
 
@@ -89,25 +89,22 @@ async def open_with_break_glass(
     if not csrf_ok(request, csrf):
         return render(request, "error.html", 403, title="Your session expired", message="Go back and try again.")
     try:
-        await run_in_threadpool(gate(request).break_glass.open, who.access_context(request), patient_id, reason)
+        await run_in_threadpool(handle(request, who).open_break_glass, patient_id, reason)
     except FhirError as error:
         return render(request, "break_glass.html", error.status, patient_id=patient_id, error=error.message,
-                      csrf=csrf_token(request), hours=_hours(request))  # fmt: skip
+                      csrf=csrf_token(request), hours=handle(request, who).break_glass_hours)  # fmt: skip
     renew(request)  # a privilege change: the session identifier seen before it is worth nothing after
     return see_other(f"/record/{patient_id}")
-
-
-def _hours(request: Request) -> float:
-    return gate(request).break_glass.duration_micros / 3_600_000_000
 
 
 @router.get("/ig/break-glass", include_in_schema=False)
 async def break_glass_reviews(request: Request) -> Response:
     who = require_user(request)
-    if not catalogue().get(who.role).may("break-glass.review"):
+    caller = handle(request, who)
+    if not caller.may(BREAK_GLASS_REVIEW):
         return render(request, "error.html", 403, title="You cannot see this page",
                       message="Break-glass reviews are for information governance managers.")  # fmt: skip
-    grants = await run_in_threadpool(gate(request).break_glass.awaiting_review)
+    grants = await run_in_threadpool(caller.break_glass_awaiting_review)
     rows = [
         {"id": g.grant_id, "when": _when(g.started), "who": g.user_ref, "role": _role_label(g.role),
          "organisation": g.organisation or "", "patient": g.patient_id, "reason": g.reason}
@@ -124,7 +121,7 @@ async def review_break_glass(
     if not csrf_ok(request, csrf):
         return render(request, "error.html", 403, title="Your session expired", message="Go back and try again.")
     try:
-        await run_in_threadpool(gate(request).break_glass.review, who.access_context(request), grant_id, note)
+        await run_in_threadpool(handle(request, who).review_break_glass, grant_id, note)
     except FhirError as error:
         return render(
             request, "error.html", error.status, title="This review could not be saved", message=error.message
@@ -142,18 +139,18 @@ def _refused(request: Request, what: str) -> Response:
                   message=f"{what} is for information governance managers.")  # fmt: skip
 
 
-def _may(request: Request, capability: str) -> bool:
-    return catalogue().get(require_user(request).role).may(capability)
+def _may(request: Request, capability: Capability) -> bool:
+    return handle(request, require_user(request)).may(capability)
 
 
 @router.get("/ig/unusual-access", include_in_schema=False)
 async def unusual_access_page(request: Request, days: str = "30") -> Response:
-    if not _may(request, "audit.review"):
+    caller = handle(request, require_user(request))
+    if not caller.may(AUDIT_REVIEW):
         return _refused(request, "Unusual access")
     period = int(days) if days.isdigit() and 0 < int(days) <= MAX_DAYS else 30
     end = now_micros()
-    entries = await run_in_threadpool(gate(request).audit.between, end - period * DAY_MICROS, end + 1)
-    findings = await run_in_threadpool(unusual_access, gate(request).store, entries)
+    findings = await run_in_threadpool(caller.unusual_access, end - period * DAY_MICROS, end + 1)
     sections = []
     for rule, title, text in RULES:
         rows = [
@@ -176,10 +173,11 @@ RULES = (
 
 @router.get("/ig/audit", include_in_schema=False)
 async def audit_entries_page(request: Request) -> Response:
-    if not _may(request, "audit.review"):
+    caller = handle(request, require_user(request))
+    if not caller.may(AUDIT_REVIEW):
         return _refused(request, "The audit trail")
     seqs = [int(v) for v in request.query_params.getlist("seq") if v.isdigit()][:500]
-    entries = await run_in_threadpool(gate(request).audit.numbered, seqs)
+    entries = await run_in_threadpool(caller.audit_entries, seqs)
     rows = [
         {"seq": e.seq, "when": _when(e.recorded), "user": e.user, "role": _role_label(e.role),
          "organisation": e.organisation or "", "action": e.action, "outcome": e.outcome,
@@ -191,7 +189,7 @@ async def audit_entries_page(request: Request) -> Response:
 
 @router.get("/ig/subject-access", include_in_schema=False)
 async def subject_access_form(request: Request) -> Response:
-    if not _may(request, "subject-access.assemble"):
+    if not _may(request, SUBJECT_ACCESS_ASSEMBLE):
         return _refused(request, "Assembling subject access requests")
     return render(request, "ig_subject_access.html", csrf=csrf_token(request), patient_id="", error=None)
 
@@ -205,10 +203,11 @@ async def subject_access_download(
         return render(request, "error.html", 403, title="Your session expired", message="Go back and try again.")
     wanted = patient_id.strip()
     try:
-        if not wanted and catalogue().get(who.role).may("subject-access.assemble"):
+        caller = handle(request, who)
+        if not wanted and caller.may(SUBJECT_ACCESS_ASSEMBLE):
             raise InvalidRequest("Enter the person's record identifier", location="patient_id")
         # the role is checked inside, so that a refused attempt is audited against the person too
-        bundle = await run_in_threadpool(assemble, gate(request), who.access_context(request), wanted)
+        bundle = await run_in_threadpool(caller.subject_access, wanted)
     except Forbidden:
         return _refused(request, "Assembling subject access requests")
     except FhirError as error:

@@ -13,7 +13,7 @@ from ..home import home_for
 from ..person_search import SearchForm, criteria, find
 from ..session import require_user
 from ..templating import render
-from .common import gate
+from .common import handle
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ router = APIRouter()
 @router.get("/", include_in_schema=False)
 async def home(request: Request, page: int = 1) -> Response:
     who = require_user(request)
-    shown = await run_in_threadpool(home_for, gate(request), request, who, max(1, page))
+    shown = await run_in_threadpool(home_for, handle(request, who), who, max(1, page))
     return render(request, "home.html", home=shown, page=max(1, page))
 
 
@@ -51,7 +51,7 @@ async def search(
     results = None
     wanted = criteria(form)
     if wanted is not None:
-        results = await run_in_threadpool(find, gate(request), who.access_context(request), wanted)
+        results = await run_in_threadpool(find, handle(request, who), wanted)
     status = 400 if form.errors else 200
     return render(request, "search.html", status_code=status, form=form, results=results)
 

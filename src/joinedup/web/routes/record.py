@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from joinedup.access.roles import catalogue
+from joinedup.access.permissions import BREAK_GLASS
 from joinedup.fhir.errors import Forbidden, NotFound
 
 from ..csrf import csrf_token
@@ -18,7 +18,7 @@ from ..record import Record, record_for, timeline_for
 from ..session import require_user
 from ..templating import is_htmx, render
 from ..timeline import TimelineFilter, page_of
-from .common import gate
+from .common import handle
 
 router = APIRouter()
 
@@ -54,13 +54,14 @@ async def record_page(
     try:
         record: Record | None = None
         if partial:
-            entries = await run_in_threadpool(timeline_for, gate(request), who.access_context(request), [patient_id])
+            entries = await run_in_threadpool(timeline_for, handle(request, who), [patient_id])
         else:
-            record = await run_in_threadpool(record_for, gate(request), who.access_context(request), [patient_id])
+            record = await run_in_threadpool(record_for, handle(request, who), [patient_id])
             entries = record.timeline
     except NotFound:
-        if catalogue().get(who.role).may("break-glass"):  # the same page whether or not the record exists
-            hours = gate(request).break_glass.duration_micros / 3.6e9
+        caller = handle(request, who)
+        if caller.may(BREAK_GLASS):  # the same page whether or not the record exists
+            hours = caller.break_glass_hours
             return render(request, "break_glass.html", status_code=404, patient_id=patient_id, error=None,
                           csrf=csrf_token(request), hours=hours)  # fmt: skip
         return render(

@@ -25,7 +25,7 @@ from ..csrf import csrf_ok, csrf_token
 from ..demo_users import demo_users, describe
 from ..session import DEVELOPMENT_ENVIRONMENTS, SignedIn, sign_in, sign_out, signed_in
 from ..templating import render
-from .common import gate, local_path, see_other, settings
+from .common import gate, local_path, see_other, settings, system
 
 router = APIRouter()
 NOT_RIGHT = "The username, password or security code is not right, or the account is locked for a while"
@@ -41,7 +41,7 @@ def _client(request: Request) -> str | None:
 
 
 async def _page(request: Request, next_path: str, status: int = 200, **extra: object) -> Response:
-    users = await run_in_threadpool(demo_users, gate(request)) if _development(request) else []
+    users = await run_in_threadpool(demo_users, system(request, "sign-in")) if _development(request) else []
     context: dict[str, object] = {"error": None, "account_error": None, "signed_out": False, "username": ""}
     context.update(extra)
     return render(
@@ -123,7 +123,7 @@ async def sign_in_submit(
     else:
         if not _development(request):
             return await _page(request, next_path, 400, account_error=NOT_RIGHT)
-        users = await run_in_threadpool(demo_users, gate(request))
+        users = await run_in_threadpool(demo_users, system(request, "sign-in"))
         chosen = next((u for u in users if u.key == demo_user), None)
         if chosen is None:
             return await _page(request, next_path, 400, error="Select who you want to sign in as")
@@ -180,7 +180,7 @@ async def oidc_callback(request: Request) -> Response:
         await run_in_threadpool(_audit_refusal, request, "no-id-token", {})
         return _refused_page(request, "Signing in with your identity provider did not work. Try again.")
     try:
-        identity = await run_in_threadpool(resolve, gate(request).store, dict(claims), config)
+        identity = await run_in_threadpool(resolve, system(request, "sign-in"), dict(claims), config)
     except Refused as refused:
         await run_in_threadpool(_audit_refusal, request, refused.why, {"subject": str(claims.get("sub", ""))})
         return _refused_page(request, str(refused))

@@ -1,0 +1,70 @@
+"""What the person index offers the API and the pages, as functions of the caller's handle (decision 0313).
+
+The service is made once per app by `identity.install` with the index's own system handle; each call takes the
+caller's handle, so the gate decides what the caller may see and the capability `person-index.link` decides who may
+decide about links. Decisions are written by the index as the system, with the reviewer as the Provenance's agent.
+"""
+
+from __future__ import annotations
+
+from joinedup.access.handle import CallerHandle, SystemHandle
+
+from .arrivals import ArrivalLinker
+from .decisions import Thresholds
+from .index_store import IndexStore
+from .permissions import PERSON_INDEX_LINK
+from .resources import Resource, ReviewItem, ReviewStatus, person_resource
+from .review import Reviewer
+from .review_view import ReviewView, review_view
+
+
+class PersonIndex:
+    def __init__(self, system: SystemHandle, thresholds: Thresholds) -> None:
+        self.index = IndexStore(system)
+        self.arrivals = ArrivalLinker(self.index, thresholds)
+
+    def place_arrival(self, patient: Resource) -> None:
+        """The after-write hook for a written Patient: place it against the index as it arrives."""
+        self.arrivals.place(patient)
+
+    @staticmethod
+    def may_link(caller: CallerHandle) -> bool:
+        return caller.may(PERSON_INDEX_LINK)
+
+    def _reviewer(self, caller: CallerHandle) -> Reviewer:
+        return Reviewer(self.index, IndexStore(caller))
+
+    # --- decisions ----------------------------------------------------------------------------------------------
+    def accept(self, caller: CallerHandle, task_id: str) -> Resource:
+        return person_resource(self._reviewer(caller).accept(task_id))
+
+    def reject(self, caller: CallerHandle, task_id: str) -> Resource:
+        """The decided Task, as the reviewer may see it."""
+        self._reviewer(caller).reject(task_id)
+        return caller.read("Task", task_id).content or {}
+
+    def merge(self, caller: CallerHandle, person_id: str, other_id: str) -> Resource:
+        return person_resource(self._reviewer(caller).merge(person_id, other_id))
+
+    def unmerge(self, caller: CallerHandle, person_id: str, patient_id: str) -> Resource:
+        return person_resource(self._reviewer(caller).unmerge(person_id, patient_id))
+
+    # --- the review queue ---------------------------------------------------------------------------------------
+    def reviews(self, caller: CallerHandle, status: ReviewStatus) -> list[ReviewItem]:
+        """Review items as the caller's own search finds them (the gate filters what they may see)."""
+        return IndexStore(caller).reviews(status)
+
+    def review(self, caller: CallerHandle, task_id: str) -> ReviewView:
+        return review_view(self.index, IndexStore(caller), task_id)
+
+    def queue(self, caller: CallerHandle, size: int) -> list[ReviewView]:
+        """The first `size` open reviews whose records the caller may see."""
+        viewer = IndexStore(caller)
+        views = []
+        for item in self.index.reviews(ReviewStatus.OPEN):
+            view = review_view(self.index, viewer, item.id)
+            if view.visible:
+                views.append(view)
+                if len(views) == size:
+                    break
+        return views
