@@ -28,6 +28,7 @@ test: $(INSTALLED) $(ASSETS)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 lint: $(INSTALLED)

@@ -9,11 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from joinedup import __version__
+from joinedup.build import build_date
 from joinedup.fhir.resource_types import NOT_STORED, R4_RESOURCE_TYPES
 from joinedup.fhir.search_parameters import indexed_resource_types, parameters_for
 from joinedup.fhir.search_request import MODIFIERS_BY_TYPE, UNSUPPORTED_MODIFIERS
 
 from .deps import services
+from .operations import Operation, operations_on
 from .responses import fhir_response
 
 router = APIRouter()
@@ -62,16 +64,14 @@ def _resource_entry(resource_type: str) -> dict[str, Any]:
             f"{resource_type}:{p.name}" for p in parameters_for(resource_type).values() if p.type == "reference"
         )
         entry["searchRevInclude"] = ["*"]
-    if resource_type == "Patient":
-        entry["operation"] = [
-            {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
-            {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"},
-        ]
-    if resource_type == "Group":
-        entry["operation"] = [
-            {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}
-        ]
+    if operations := operations_on(resource_type):
+        entry["operation"] = [_operation(o) for o in operations]
     return entry
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    """An operation as the CapabilityStatement lists it, from the one table (api/operations.py)."""
+    return {"name": operation.name, "definition": operation.definition, "documentation": operation.documentation}
 
 
 def smart_security(base: str) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def capability_statement(base: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": "2026-11-23",
+        "date": build_date(),
         "publisher": "JoinedUp",
         "kind": "instance",
         "software": {"name": "JoinedUp", "version": __version__},
@@ -134,9 +134,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                         ("_has", "string"),
                     )
                 ],
-                "operation": [
-                    {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
-                ],
+                "operation": [_operation(o) for o in operations_on(None)],
             }
         ],
     }
