@@ -147,7 +147,7 @@ def test_codes_are_spent_once_and_bound_to_client_redirect_and_verifier(app_web:
 def test_an_expired_code_is_refused(app_web: TestClient) -> None:
     verifier = secrets.token_urlsafe(48)
     code = _approve(app_web, "viewer", "user/*.rs", verifier)
-    with _gate(app_web).store.engine.begin() as conn:
+    with _gate(app_web)._store.engine.begin() as conn:
         conn.execute(update(oauth_tokens).where(oauth_tokens.c.kind == "code").values(expires=1))
     response = _exchange(app_web, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
