@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -38,15 +38,13 @@ from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import Actor, AuditTrail
 from .break_glass import BreakGlass
 from .context import AccessContext
+from .handle import CallerHandle, SystemHandle
 from .hooks import AfterWriteHooks
 from .policy import GovernancePolicy
 from .pseudonymise import Pseudonymiser
 from .scopes import parse_scopes
 from .secondary_use import refuse_identifying_search, refuse_named_person
 from .visibility import CareVisibility, OwnRecordVisibility, SecondaryUseVisibility, Withheld
-
-if TYPE_CHECKING:
-    from .handle import CallerHandle, SystemHandle
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
 
@@ -95,15 +93,11 @@ class AccessGate:
     # --- handles -----------------------------------------------------------------------------------------------
     def for_caller(self, ctx: AccessContext) -> CallerHandle:
         """The one handle this caller's routes, pages and services use: a small object, no I/O to make."""
-        from .handle import CallerHandle
-
         return CallerHandle(self, ctx)
 
     def for_system(self, purpose: str) -> SystemHandle:
         """The system's own work (linking, sign-in look-ups, the IG reports' names, population views), audited as
         'Device/<purpose>' with the unrestricted system role."""
-        from .handle import SystemHandle
-
         return SystemHandle(self, purpose)
 
     # --- contexts and checks ---------------------------------------------------------------------------------
