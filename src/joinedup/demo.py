@@ -71,11 +71,11 @@ def print_demo_accounts(settings: Settings, console: Console) -> None:
     from joinedup.access.gate import AccessGate
     from joinedup.web.demo_users import demo_accounts
 
-    store = FhirStore(make_engine(settings.database_url))
+    gate = AccessGate.open(settings.database_url)
     try:
-        made = demo_accounts(AccessGate(store))
+        made = demo_accounts(gate)
     finally:
-        store.engine.dispose()
+        gate.close()
     console.print("Demo accounts (synthetic data only; new passwords each run):")
     for who, username, password in made:
         console.print(f"  {who.role_label:<32} {username:<34} {password}", highlight=False)

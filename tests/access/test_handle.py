@@ -3,6 +3,8 @@ work through `for_system` is audited as the system — on both databases."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from joinedup.access.audit.trail import now_micros
@@ -89,3 +91,29 @@ def test_reading_the_whole_place_for_the_population_views_is_one_audited_system_
     assert {"Patient", "Organization"} <= {t for t, _, _ in rows}
     [entry] = [e for e in gate.audit.entries(since_seq=start) if e.user == "Device/population-views"]
     assert (entry.action, entry.outcome, entry.detail["returned"]) == ("read-all", "success", len(rows))
+
+
+RECORD_METHODS = (
+    "read|vread|search|compartment_search|history|everything|withholds|create|update|conditional_update|patch|"
+    "delete|conditional_delete|transaction|batch|export_kick_off|export_status|export_cancel|export_file"
+)
+
+
+def test_nothing_outside_access_calls_the_gate_with_a_context_of_its_own() -> None:
+    """Outside access/, records are reached through a handle: the gate's own methods (which take a context) are
+    called nowhere else, and nothing names its private store. (The gate itself is still used outside access/ for
+    signing in and out: tokens, accounts, sessions and their audit entries, before there is a caller.)"""
+    from pathlib import Path
+
+    import joinedup
+
+    src = Path(joinedup.__file__).parent
+    direct = re.compile(rf"\bgate(\(request\))?\.({RECORD_METHODS})\(|\b_store\b|\bgate\.store\b")
+    found = [
+        f"{path.relative_to(src)}:{n}: {line.strip()}"
+        for path in sorted(src.rglob("*.py"))
+        if path.relative_to(src).parts[0] != "access"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if direct.search(line)
+    ]
+    assert found == []
