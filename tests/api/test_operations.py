@@ -22,7 +22,8 @@ def test_every_operation_is_routed_to_its_handler(client: TestClient) -> None:
     }
     for operation in OPERATIONS:
         for path in operation.paths:
-            assert routes.get((path, operation.method)) is operation.handler, path
+            routed = routes.get((path, operation.method))
+            assert getattr(routed, "__wrapped__", routed) is operation.handler, path
 
 
 def test_the_person_index_operations_are_in_the_table_and_need_their_capability() -> None:
@@ -49,3 +50,27 @@ def test_the_capability_statement_is_dated_by_the_build(client: TestClient) -> N
     stated = client.get("/fhir/metadata").json()["date"]
     assert stated == build_date()
     assert date.fromisoformat(stated) <= date.today()
+
+
+def _token(client: TestClient, role: str) -> dict[str, str]:
+    tokens = client.app.state.services.gate.tokens  # type: ignore[attr-defined]
+    tokens.register_client(f"ops-{role}", "a-long-test-secret", role, role, "Organization/none", "system/*.*")
+    issued = tokens.client_credentials(f"ops-{role}", "a-long-test-secret", "system/*.*", None)
+    assert issued is not None
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+def test_an_operation_needing_a_capability_refuses_a_role_without_it_before_looking_anything_up(
+    client: TestClient,
+) -> None:
+    """Care home staff may not merge (person-index.link, from the table): 403 whatever the ids; a role holding it
+    gets as far as the lookup (404 for a Person that does not exist)."""
+    body = {"resourceType": "Parameters", "parameter": [{"name": "other", "valueReference": {"reference": "Person/b"}}]}
+    refused = client.post("/fhir/Person/a/$merge", json=body, headers=_token(client, "care-home-staff"))
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["resourceType"] == "OperationOutcome"
+    link_worker = _token(client, "link-worker")
+    for name in ("accept-link", "reject-link"):
+        assert client.post(f"/fhir/Task/t/${name}", headers=link_worker).status_code == 403
+    allowed = client.post("/fhir/Person/a/$merge", json=body, headers=_token(client, "system"))
+    assert allowed.status_code == 404, allowed.text

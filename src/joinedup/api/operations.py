@@ -3,21 +3,26 @@ CapabilityStatement (api/capability.py) and the access matrix (tests/access/test
 
 Each declares its name, the resource types it is on (none: the system level), its level (system, type or
 instance), the HTTP method, its parameters, the capability it needs (None: the gate's ordinary read and write rules
-decide, as for a read or a search) and its handler.
+decide, as for a read or a search; a named one is checked from this table before the handler runs) and its
+handler.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import Response
 
 from joinedup.access.capabilities import Capability
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 from . import export_routes, identity_routes, search_routes
+from .deps import handle
 
 LOCAL_DEFINITIONS = "https://joinedup.example/fhir/OperationDefinition"
 
@@ -104,11 +109,30 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 
+def guarded(operation: Operation) -> Callable[..., Awaitable[Response]]:
+    """The handler as routed: when the table names a capability, the caller's handle must hold it before the handler
+    runs (403, before anything is looked up, so a refusal says nothing about what exists). The wrapper keeps the
+    handler's signature (`functools.wraps`), so FastAPI passes the same parameters."""
+    handler, capability = operation.handler, operation.capability
+    if capability is None:
+        return handler
+
+    @functools.wraps(handler)
+    async def checked(*args: Any, **kwargs: Any) -> Response:
+        request = kwargs.get("request")
+        if not isinstance(request, Request):
+            raise TypeError(f"{handler.__qualname__} must take the Request as 'request'")
+        handle(request).require(capability)
+        return await handler(*args, **kwargs)
+
+    return checked
+
+
 def install_operations(app: FastAPI) -> None:
     """Route every operation, before the generic FHIR routes whose patterns would take `/fhir/{type}/{id}/$…`."""
     for operation in OPERATIONS:
         for path in operation.paths:
-            app.add_api_route(path, operation.handler, methods=[operation.method])
+            app.add_api_route(path, guarded(operation), methods=[operation.method])
 
 
 def operations_on(resource_type: str | None) -> list[Operation]:
