@@ -15,18 +15,17 @@ professional without a relationship that the person has a record there.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from joinedup.fhir.errors import Forbidden, Gone, NotFound
 from joinedup.fhir.search_request import SearchRequest
 from joinedup.store.bundles import BundleProcessor, EntryResult
-from joinedup.store.context import SYSTEM, StoreContext, Visibility
+from joinedup.store.context import StoreContext
 from joinedup.store.engine import make_engine
 from joinedup.store.export import ExportJobs, ExportRequest, ExportStatus, requested_by
 from joinedup.store.fhir_store import FhirStore, Outcome
@@ -35,33 +34,25 @@ from joinedup.store.results import Found, HistoryPage, SearchPage, Version
 from .accounts.store import AccountStore
 from .accounts.tokens import TokenService
 from .audit.subjects import patients_in, patients_of_all
-from .audit.trail import Actor, AuditTrail
+from .audit.trail import AuditTrail
 from .break_glass import BreakGlass
 from .context import AccessContext
+from .gate_checks import GateChecks, Policy
 from .handle import CallerHandle, SystemHandle
 from .hooks import AfterWriteHooks
 from .policy import GovernancePolicy
 from .pseudonymise import Pseudonymiser
-from .scopes import parse_scopes
-from .secondary_use import refuse_identifying_search, refuse_named_person
-from .visibility import CareVisibility, OwnRecordVisibility, SecondaryUseVisibility, Withheld
+from .secondary_use import refuse_identifying_search
+from .visibility import CareVisibility, OwnRecordVisibility, Withheld
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
-
-
-class Policy(Protocol):
-    def visibility(self, ctx: AccessContext) -> Visibility: ...
-
-    def may_write(self, ctx: AccessContext, resource_type: str) -> bool: ...
-
-    def sees_everything(self, ctx: AccessContext) -> bool: ...
 
 
 def _found(items: Sequence[Found]) -> list[tuple[str, str, bytes | None]]:
     return [(f.resource_type, f.id, f.raw) for f in items]
 
 
-class AccessGate:
+class AccessGate(GateChecks):
     def __init__(
         self,
         store: FhirStore,
@@ -99,93 +90,6 @@ class AccessGate:
         """The system's own work (linking, sign-in look-ups, the IG reports' names, population views), audited as
         'Device/<purpose>' with the unrestricted system role."""
         return SystemHandle(self, purpose)
-
-    # --- contexts and checks ---------------------------------------------------------------------------------
-    def _store_context(self, ctx: AccessContext) -> StoreContext:
-        visibility = self.policy.visibility(ctx)
-        return StoreContext(
-            actor=ctx.user,
-            purpose=ctx.purpose,
-            visibility=visibility,
-            strict_handling=ctx.strict_handling,
-            shown_as=self.pseudonymiser.raw if isinstance(visibility, SecondaryUseVisibility) else None,
-        )
-
-    def _naming_one(self, ctx: AccessContext, resource_type: str, interaction: str) -> StoreContext:
-        """The store context of a call that names one resource: refused to secondary use for a personal one."""
-        store_ctx = self._store_context(ctx)
-        if store_ctx.shown_as is not None:
-            refuse_named_person(resource_type, interaction)
-        return store_ctx
-
-    def _shown(self, store_ctx: StoreContext, page: SearchPage) -> SearchPage:
-        """The page as this caller is shown it (pseudonymised for secondary use), after the audit has recorded
-        the real ids of what came back."""
-        if store_ctx.shown_as is None:
-            return page
-        return replace(page, found=self._shown_found(page.found), found_included=self._shown_found(page.found_included))
-
-    def _shown_found(self, found: Sequence[Found]) -> list[Found]:
-        pseudonymiser = self.pseudonymiser
-        return [
-            Found(
-                f.resource_type,
-                pseudonymiser.resource_id(f.resource_type, f.id),
-                pseudonymiser.raw(f.resource_type, f.raw),
-            )
-            for f in found
-        ]
-
-    def _scoped(self, ctx: AccessContext, resource_type: str, interaction: str) -> None:
-        if ctx.scopes is not None and not parse_scopes(ctx.scopes).permits(resource_type, interaction):
-            raise Forbidden(f"The token's scopes do not allow '{interaction}' on {resource_type}")
-
-    @contextmanager
-    def _audited(
-        self, ctx: AccessContext, action: str, what: list[str], patients: set[str]
-    ) -> Iterator[dict[str, Any]]:
-        """Record the call however it ends; the body adds what came back to `what`/`patients`/the detail."""
-        detail: dict[str, Any] = {}
-        try:
-            yield detail
-        except Exception as error:
-            detail["error"] = type(error).__name__
-            self.audit.record(Actor.of(ctx), action, "failure", what, patients, detail)
-            raise
-        self.audit.record(Actor.of(ctx), action, "success", what, patients, detail)
-
-    def _writing(self, ctx: AccessContext, resource_type: str, interaction: str) -> StoreContext:
-        self._scoped(ctx, resource_type, interaction)
-        if not self.policy.may_write(ctx, resource_type):
-            raise Forbidden(f"The role '{ctx.role}' may not change {resource_type} resources")
-        return self._store_context(ctx)
-
-    def _require_visible_existing(
-        self, ctx: AccessContext, store_ctx: StoreContext, resource_type: str, resource_id: str
-    ) -> None:
-        """A change to an existing resource needs it to be visible; an invisible one answers 404 like a read."""
-        if self.policy.sees_everything(ctx):
-            return
-        try:
-            self._store.read(store_ctx, resource_type, resource_id)
-        except Gone:
-            return
-        except NotFound:
-            try:
-                self._store.read(SYSTEM, resource_type, resource_id)
-            except (NotFound, Gone):
-                return  # a PUT that creates: nothing existing to protect
-            raise NotFound(f"{resource_type}/{resource_id} is not known") from None
-
-    def _require_related(self, ctx: AccessContext, store_ctx: StoreContext, resource: dict[str, Any]) -> None:
-        """New content about a person needs a relationship with them (the same message whether or not they exist)."""
-        if self.policy.sees_everything(ctx):
-            return
-        for patient_id in sorted(patients_in(str(resource.get("resourceType")), "", orjson.dumps(resource)) - {""}):
-            try:
-                self._store.read(store_ctx, "Patient", patient_id)
-            except (NotFound, Gone):
-                raise Forbidden(f"You have no care relationship with Patient/{patient_id}") from None
 
     # --- reads ---------------------------------------------------------------------------------------------
     def read(self, ctx: AccessContext, resource_type: str, resource_id: str) -> Version:
