@@ -12,14 +12,18 @@ from joinedup.access.gate import AccessGate
 from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes, threads
 from joinedup.api.ahead import serve_ahead
+from joinedup.api.credentials import RequireCredentialsMiddleware
 from joinedup.api.deps import Services
+from joinedup.api.docs_routes import install_docs
 from joinedup.api.identity_routes import install_identity
 from joinedup.api.limits import BodyLimitMiddleware
 from joinedup.api.outcome import install_error_handlers
+from joinedup.api.public import public
 from joinedup.settings import Settings
 from joinedup.store.engine import make_engine
 from joinedup.store.export import ExportJobs
 from joinedup.store.fhir_store import FhirStore
+from joinedup.web.csrf import CsrfTokenMiddleware
 from joinedup.web.install import install_web
 
 
@@ -33,8 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         store.engine.dispose()
 
+    # FastAPI's documentation routes would bypass the credentials check: docs_routes serves them (decision 0311)
     app = FastAPI(
-        title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
+        title="JoinedUp", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     gate = AccessGate(
         store,
@@ -44,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = Services(settings=settings, gate=gate)
     app.state.exports = ExportJobs(store, settings.export_dir)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    # Both read the session, so they run inside the session middleware install_web adds; credentials first
+    app.add_middleware(CsrfTokenMiddleware, limit=settings.max_request_bytes)  # every page form carries the token
+    app.add_middleware(RequireCredentialsMiddleware)  # nothing is open by default (decision 0311)
     install_error_handlers(app)
     install_identity(app, settings)  # the person index: its operations first, so /fhir/Task/{id}/$… is theirs
     app.include_router(auth_routes.router)  # OAuth2 token endpoint, SMART configuration (before /fhir/{type})
@@ -51,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_routes.router, prefix="/fhir")
     app.include_router(search_routes.router, prefix="/fhir")
     app.include_router(resource_routes.router, prefix="/fhir")
+    install_docs(app, settings)
     install_web(app, settings)  # the pages, their static files and the session; its "/" is the web home
 
     @app.get("/healthz", include_in_schema=False)
+    @public
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 

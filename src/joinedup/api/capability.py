@@ -14,6 +14,7 @@ from joinedup.fhir.search_parameters import indexed_resource_types, parameters_f
 from joinedup.fhir.search_request import MODIFIERS_BY_TYPE, UNSUPPORTED_MODIFIERS
 
 from .deps import services
+from .public import public
 from .responses import fhir_response
 
 router = APIRouter()
@@ -143,5 +144,6 @@ def capability_statement(base: str) -> dict[str, Any]:
 
 
 @router.get("/metadata")
+@public
 async def metadata(request: Request) -> Response:
     return fhir_response(capability_statement(services(request).settings.fhir_base))

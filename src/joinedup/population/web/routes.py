@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from joinedup.access.roles import catalogue
+from joinedup.web.csrf import csrf_token
 from joinedup.web.routes.common import settings
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import SERVICE_NAME, is_htmx
@@ -51,7 +52,7 @@ _templates = Jinja2Templates(env=_environment())
 
 
 def _render(request: Request, name: str, who: SignedIn, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.update(user=who, htmx=is_htmx(request))
+    context.update(user=who, htmx=is_htmx(request), csrf=csrf_token(request))  # csrf: the header's sign-out form
     response = _templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
