@@ -143,14 +143,15 @@ def system_bearer(client: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture
-def anonymous_client(settings: Settings) -> Iterator[TestClient]:
-    """The app's TestClient with no credentials at all: for the refusals."""
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app's TestClient, calling as a registered system client (its bearer token on every request)."""
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        test_client.headers.update(system_bearer(test_client))
         yield test_client
 
 
 @pytest.fixture
-def client(anonymous_client: TestClient) -> TestClient:
-    """The app's TestClient, calling as a registered system client (its bearer token on every request)."""
-    anonymous_client.headers.update(system_bearer(anonymous_client))
-    return anonymous_client
+def anonymous_client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient of its own app on the same database, with no credentials at all: for the refusals."""
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client

@@ -67,7 +67,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     place.load(store, place.place(people=12, entries=30) + place.person_resources(BIG_PERSON, 150))
     store.engine.dispose()
     yield from serve(lambda base: Settings(database_url=url, environment="test", export_dir=folder / "exports",
-                                          base_url=base))  # fmt: skip
+                                          base_url=base, served_on_loopback=True))  # fmt: skip
 
 
 def serve(settings_for: Callable[[str], Settings]) -> Iterator[str]:
