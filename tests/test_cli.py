@@ -115,18 +115,20 @@ def test_default_serve_answers_401_without_credentials_and_keeps_a_sign_in_acros
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([JOINEDUP, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                              stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two processes importing the app on a busy machine
         while True:
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            started = time.monotonic() < deadline and server.poll() is None
+            assert started, f"the server did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}"
             time.sleep(0.2)
         refused = httpx.get(f"{base}/fhir/Patient")
         assert refused.status_code == 401 and refused.json()["resourceType"] == "OperationOutcome"
@@ -143,3 +145,4 @@ def test_default_serve_answers_401_without_credentials_and_keeps_a_sign_in_acros
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
