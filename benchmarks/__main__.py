@@ -47,7 +47,7 @@ def _serve(name: str, url: str, seconds: int) -> dict[str, Any]:
             ("search: Tasks by owner and status", urls.tasks_by_owner_status),
             ("Patient/$everything", urls.everything),
         ]
-        results = [serving.scenario(label, app.base, paths, seconds) for label, paths in scenarios]
+        results = [serving.scenario(label, app, paths, seconds) for label, paths in scenarios]
     finally:
         app.stop()
     print(f"serving {name}: {results}", flush=True)

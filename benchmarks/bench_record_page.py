@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import secrets
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_MS = 200.0
@@ -35,6 +38,16 @@ def _timings(call: Callable[[], int], repeat: int) -> list[float]:
         if status != 200:
             raise RuntimeError(f"a render answered {status}")
     return found
+
+
+def _system_bearer(client: Any) -> dict[str, str]:
+    """A system client registered as `joinedup clients register` does, with its token from /auth/token."""
+    secret, client_id = secrets.token_urlsafe(24), f"bench-{secrets.token_hex(4)}"
+    client.app.state.services.gate.tokens.register_client(client_id, secret, "Benchmark", "system", None, "system/*.rs")
+    form = {"grant_type": "client_credentials", "scope": "system/*.rs"}
+    issued = client.post("/auth/token", data=form, auth=(client_id, secret))
+    assert issued.status_code == 200, issued.text
+    return {"Authorization": f"Bearer {issued.json()['access_token']}"}
 
 
 def _p(values: list[float], q: int) -> float:
@@ -58,13 +71,18 @@ def _measure(url: str, resources_wanted: int, repeat: int, scratch: str) -> tupl
     resources = place.person_resources(who, max(0, resources_wanted - summary_count))
     place.load(store, list(place.organisations()) + resources)
     store.engine.dispose()
-    settings = Settings(database_url=url, environment="test", export_dir=Path(scratch) / "exports")
+    settings = Settings(
+        database_url=url, environment="test", export_dir=Path(scratch) / "exports", served_on_loopback=True
+    )  # in-process: as private as loopback, so the demo sign-in is offered
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        client.post("/sign-in", data={"demo_user": "gp", "next": "/"})
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/sign-in").text)
+        assert token is not None, "the sign-in form carries a CSRF token"
+        client.post("/sign-in", data={"demo_user": "gp", "next": "/", "csrf": token.group(1)})
+        bearer = _system_bearer(client)  # the $everything baseline is an API call: a system client's token
         path = f"/record/{who.patient_id}"
         scenarios = {
             "FHIR `$everything` (baseline, same gate)": lambda: (
-                client.get(f"/fhir/Patient/{who.patient_id}/$everything?_count=1000").status_code
+                client.get(f"/fhir/Patient/{who.patient_id}/$everything?_count=1000", headers=bearer).status_code
             ),
             "Record page (banner, summary, first 50 timeline entries)": lambda: client.get(path).status_code,
             "Timeline filtered by organisation (htmx partial)": lambda: (

@@ -2,7 +2,9 @@
 
 Each scenario draws its URLs at random from a list made from the loaded data (so caches see realistic spread) and
 reports requests per second and the p50/p95 latency that wrk's own histogram measured. The baseline in the same
-run is `/healthz`, a route that touches neither the store nor JSON: the cost of the HTTP stack itself.
+run is `/healthz`, a route that touches neither the store nor JSON: the cost of the HTTP stack itself. The FHIR
+requests carry a system client's bearer token, as every API caller must (decision 0311): its lookup is part of
+each request's cost.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -21,12 +24,17 @@ from pathlib import Path
 
 import httpx
 
+from joinedup.access.accounts.tokens import TokenService
+from joinedup.access.audit.trail import AuditTrail
+from joinedup.store.engine import make_engine
+
 LUA = """
 local urls = {}
 for line in io.lines(os.getenv("BENCH_URLS")) do urls[#urls + 1] = line end
 math.randomseed(7)
 request = function()
-  return wrk.format("GET", urls[math.random(#urls)], {["Accept"] = "application/fhir+json"})
+  return wrk.format("GET", urls[math.random(#urls)],
+    {["Accept"] = "application/fhir+json", ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")})
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.1f %.1f %d\\n", summary.requests, summary.duration,
@@ -57,6 +65,7 @@ class Server:
     def __init__(self, database_url: str, workers: int = 2) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.token = ""  # the system client's bearer token, once the server is up
         env = {**os.environ, "JOINEDUP_DATABASE_URL": database_url, "JOINEDUP_BASE_URL": self.base}
         self.process = subprocess.Popen(
             [
@@ -81,11 +90,25 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    self.token = self._get_token(database_url)
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError("the server did not start")
+
+    def _get_token(self, database_url: str) -> str:
+        """A system client registered as `joinedup clients register` does, and its token from /auth/token."""
+        secret = secrets.token_urlsafe(24)
+        engine = make_engine(database_url)
+        tokens = TokenService(engine, AuditTrail(engine))
+        client_id = f"bench-{secrets.token_hex(4)}"
+        tokens.register_client(client_id, secret, "Benchmark client", "system", None, "system/*.rs")
+        engine.dispose()
+        form = {"grant_type": "client_credentials", "scope": "system/*.rs"}
+        issued = httpx.post(f"{self.base}/auth/token", data=form, auth=(client_id, secret), timeout=30)
+        issued.raise_for_status()
+        return str(issued.json()["access_token"])
 
     def stop(self) -> None:
         self.process.terminate()
@@ -95,7 +118,9 @@ class Server:
             self.process.kill()
 
 
-def run_wrk(base: str, paths: list[str], seconds: int = 15, connections: int = 16) -> tuple[float, float, float, int]:
+def run_wrk(
+    base: str, token: str, paths: list[str], seconds: int = 15, connections: int = 16
+) -> tuple[float, float, float, int]:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: run scripts/ensure-bench-tools.sh")
@@ -106,7 +131,7 @@ def run_wrk(base: str, paths: list[str], seconds: int = 15, connections: int = 1
         script.write_text(LUA)
         result = subprocess.run(
             [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
-            env={**os.environ, "BENCH_URLS": str(urls)},
+            env={**os.environ, "BENCH_URLS": str(urls), "BENCH_TOKEN": token},
             capture_output=True,
             text=True,
             timeout=seconds + 60,
@@ -123,10 +148,10 @@ def run_wrk(base: str, paths: list[str], seconds: int = 15, connections: int = 1
     )
 
 
-def scenario(name: str, base: str, paths: list[str], seconds: int = 15) -> ServingFigures:
+def scenario(name: str, server: Server, paths: list[str], seconds: int = 15) -> ServingFigures:
     # one warm-up pass so that the first figures are not the cold cache's
-    run_wrk(base, paths, seconds=3)
-    rps, p50, p95, errors = run_wrk(base, paths, seconds=seconds)
+    run_wrk(server.base, server.token, paths, seconds=3)
+    rps, p50, p95, errors = run_wrk(server.base, server.token, paths, seconds=seconds)
     return ServingFigures(name, rps, p50, p95, errors)
 
 

@@ -7,6 +7,7 @@ made once per session and per backend; each test gets its own copy, so tests nev
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -38,17 +39,19 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def pseudonym_key_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Apps built by tests (and servers they start) keep the pseudonymisation key file in a temporary folder, not
-    in ./var of the checkout the suite runs from."""
-    variable = "JOINEDUP_PSEUDONYM_KEY_FILE"
-    before = os.environ.get(variable)
-    os.environ[variable] = str(tmp_path_factory.mktemp("keys") / "pseudonym.key")
+def key_files_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps built by tests (and servers they start) keep their key files — the pseudonymisation key and the session
+    cookie's signing key — in a temporary folder, not in ./var of the checkout the suite runs from."""
+    folder = tmp_path_factory.mktemp("keys")
+    variables = {"JOINEDUP_PSEUDONYM_KEY_FILE": "pseudonym.key", "JOINEDUP_SESSION_SECRET_FILE": "session.key"}
+    before = {variable: os.environ.get(variable) for variable in variables}
+    os.environ.update({variable: str(folder / name) for variable, name in variables.items()})
     yield
-    if before is None:
-        os.environ.pop(variable, None)
-    else:
-        os.environ[variable] = before
+    for variable, value in before.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
 
 
 @pytest.fixture(scope="session")
@@ -115,12 +118,40 @@ def store(database_url: str) -> Iterator[FhirStore]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    """A test deployment; its TestClient is in-process, as private as a server on loopback (demo sign-in offered)."""
     return Settings(
-        database_url=database_url, environment="test", export_dir=tmp_path / "exports", max_request_bytes=1024 * 1024
+        database_url=database_url, environment="test", export_dir=tmp_path / "exports", max_request_bytes=1024 * 1024,
+        served_on_loopback=True,
+    )  # fmt: skip
+
+
+SYSTEM_CLIENT = "tests-system"
+SYSTEM_SCOPES = "system/*.cruds"
+
+
+def system_bearer(client: TestClient) -> dict[str, str]:
+    """The Authorization header of a system client, registered and given its token as `joinedup clients register`
+    and the token endpoint do for a real integration (decision 0311: a request without credentials is nobody)."""
+    secret = secrets.token_urlsafe(24)
+    tokens = client.app.state.services.gate.tokens  # type: ignore[attr-defined]
+    tokens.register_client(SYSTEM_CLIENT, secret, "The tests' system client", "system", None, SYSTEM_SCOPES)
+    issued = client.post(
+        "/auth/token", data={"grant_type": "client_credentials", "scope": SYSTEM_SCOPES}, auth=(SYSTEM_CLIENT, secret)
     )
+    assert issued.status_code == 200, issued.text
+    return {"Authorization": f"Bearer {issued.json()['access_token']}"}
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    """The app's TestClient, calling as a registered system client (its bearer token on every request)."""
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        test_client.headers.update(system_bearer(test_client))
+        yield test_client
+
+
+@pytest.fixture
+def anonymous_client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient of its own app on the same database, with no credentials at all: for the refusals."""
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
         yield test_client

@@ -12,13 +12,17 @@ from joinedup.access.gate import AccessGate
 from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes, threads
 from joinedup.api.ahead import serve_ahead
+from joinedup.api.credentials import RequireCredentialsMiddleware
 from joinedup.api.deps import Services
+from joinedup.api.docs_routes import install_docs
 from joinedup.api.identity_routes import router as identity_router
 from joinedup.api.limits import BodyLimitMiddleware
 from joinedup.api.operations import install_operations
 from joinedup.api.outcome import install_error_handlers
+from joinedup.api.public import public
 from joinedup.identity import install as identity
 from joinedup.settings import Settings
+from joinedup.web.csrf import CsrfTokenMiddleware
 from joinedup.web.install import install_web
 
 
@@ -38,12 +42,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         gate.close()
 
+    # FastAPI's documentation routes would bypass the credentials check: docs_routes serves them (decision 0311)
     app = FastAPI(
-        title="JoinedUp", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
+        title="JoinedUp", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     app.state.services = Services(settings=settings, gate=gate)
     app.state.person_index = identity.install(gate, settings)  # its after-write hook and its service
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    # Both read the session, so they run inside the session middleware install_web adds; credentials first
+    app.add_middleware(CsrfTokenMiddleware, limit=settings.max_request_bytes)  # every page form carries the token
+    app.add_middleware(RequireCredentialsMiddleware)  # nothing is open by default (decision 0311)
     install_error_handlers(app)
     install_operations(app)  # the operations table first, so /fhir/Task/{id}/$… and /fhir/$export are theirs
     app.include_router(identity_router)
@@ -52,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_routes.router, prefix="/fhir")
     app.include_router(search_routes.router, prefix="/fhir")
     app.include_router(resource_routes.router, prefix="/fhir")
+    install_docs(app, settings)
     install_web(app, settings)  # the pages, their static files and the session; its "/" is the web home
 
     @app.get("/healthz", include_in_schema=False)
+    @public
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import date
 from pathlib import Path
@@ -83,6 +84,16 @@ def load(
         raise typer.Exit(1)
 
 
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach a server listening here: 'localhost' or a loopback IP (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any address
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings: 127.0.0.1)")] = None,
@@ -97,6 +108,13 @@ def serve(
     from joinedup.store.migrate import upgrade
 
     settings = Settings()
+    address = host or settings.host
+    loopback = is_loopback(address)
+    if not loopback and settings.environment != "production":
+        fail(f"the {settings.environment} environment is served on a loopback address only (127.0.0.1, ::1), not "
+             f"{address}: set JOINEDUP_ENVIRONMENT=production to serve elsewhere")  # fmt: skip
+    # The worker processes build their app from the environment: tell them whether one-click demo sign-in is safe
+    os.environ["JOINEDUP_SERVED_ON_LOOPBACK"] = "true" if loopback else "false"
     upgrade(settings.database_url)
     if workers is None:
         # One process runs Python on one core at a time: two served about 1.7x the reads of one on the 2-core
@@ -106,7 +124,7 @@ def serve(
     uvicorn.run(
         "joinedup.app:create_app",
         factory=True,
-        host=host or settings.host,
+        host=address,
         port=port or settings.port,
         workers=workers,
         log_level="info",

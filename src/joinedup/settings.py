@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -31,9 +30,17 @@ class Settings(BaseSettings):
     export_dir: Path = Path("./var/exports")
     demo_people: int = 2000
     demo_dir: Path = Path("./var/demo")
+    served_on_loopback: bool = Field(
+        default=False,
+        description="Set by `joinedup serve` when it listens on a loopback address: only then, and only in development "
+        "and test, does the sign-in page offer its one-click demo users (decision 0311)",
+    )
     session_secret: str = Field(
-        default_factory=lambda: secrets.token_urlsafe(32),
-        description="Signs the web session cookie; set it when more than one process serves the pages",
+        default="", description="Signs the web session cookie; empty: the key file, made on first use (decision 0311)"
+    )
+    session_secret_file: Path = Field(
+        default=Path("./var/session.key"),
+        description="Where the session cookie's signing key is kept when not set, shared by every server process",
     )
     pseudonym_key: str = Field(
         default="",

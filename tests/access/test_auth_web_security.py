@@ -63,7 +63,8 @@ def _signed_in(web: TestClient, cookie: str) -> bool:
 @pytest.fixture
 def limited(loaded: str, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=loaded, environment="test", export_dir=tmp_path / "exports", sign_in_failures_per_account=3,
+        database_url=loaded, environment="test", export_dir=tmp_path / "exports", served_on_loopback=True,
+        sign_in_failures_per_account=3,
         sign_in_failures_per_address=7, token_failures_per_client=2, token_failures_per_address=4,
         trusted_proxies=["10.0.0.1"],
     )  # fmt: skip

@@ -4,6 +4,7 @@ Playwright through Debian's Chromium (/usr/bin/chromium; Playwright never downlo
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import threading
@@ -12,10 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
+from joinedup.access.accounts.tokens import TokenService
+from joinedup.access.audit.trail import AuditTrail
 from joinedup.app import create_app
 from joinedup.settings import Settings
 from joinedup.store.engine import make_engine
@@ -37,6 +41,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+SYSTEM_CLIENT, SYSTEM_SECRET = "e2e-feed", secrets.token_urlsafe(24)
 BIG_PERSON = place.person(41)  # long enough that the timeline is paged; registered with the demo GP's practice
 
 
@@ -65,9 +70,21 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(url)
     store = FhirStore(make_engine(url))
     place.load(store, place.place(people=12, entries=30) + place.person_resources(BIG_PERSON, 150))
+    TokenService(store.engine, AuditTrail(store.engine)).register_client(
+        SYSTEM_CLIENT, SYSTEM_SECRET, "The browser tests' feed", "system", None, "system/*.cruds"
+    )
     store.engine.dispose()
     yield from serve(lambda base: Settings(database_url=url, environment="test", export_dir=folder / "exports",
-                                          base_url=base))  # fmt: skip
+                                          base_url=base, served_on_loopback=True))  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def system_headers(base_url: str) -> dict[str, str]:
+    """A registered system client's bearer token (from the token endpoint), for records that arrive by the API."""
+    form = {"grant_type": "client_credentials", "scope": "system/*.cruds"}
+    issued = httpx.post(f"{base_url}/auth/token", data=form, auth=(SYSTEM_CLIENT, SYSTEM_SECRET))
+    assert issued.status_code == 200, issued.text
+    return {"Authorization": f"Bearer {issued.json()['access_token']}"}
 
 
 def serve(settings_for: Callable[[str], Settings]) -> Iterator[str]:

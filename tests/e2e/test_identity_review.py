@@ -32,7 +32,7 @@ def model() -> LinkageModel:
     return LinkageModel.train(records, config=ModelConfig(max_pairs_for_u=3e5))
 
 
-def _council_record_arrives(base_url: str, model: LinkageModel) -> None:
+def _council_record_arrives(base_url: str, headers: dict[str, str], model: LinkageModel) -> None:
     binary = {
         "resourceType": "Binary",
         "id": MODEL_BINARY_ID,
@@ -49,12 +49,14 @@ def _council_record_arrives(base_url: str, model: LinkageModel) -> None:
     }
     for resource in (binary, council):
         url = f"{base_url}/fhir/{resource['resourceType']}/{resource['id']}"
-        response = httpx.put(url, json=resource, headers={"Content-Type": "application/fhir+json"})
+        response = httpx.put(url, json=resource, headers={"Content-Type": "application/fhir+json", **headers})
         assert response.status_code in (200, 201), response.text
 
 
-def test_a_gp_reviews_a_possible_link(page: Page, base_url: str, model: LinkageModel) -> None:
-    _council_record_arrives(base_url, model)
+def test_a_gp_reviews_a_possible_link(
+    page: Page, base_url: str, system_headers: dict[str, str], model: LinkageModel
+) -> None:
+    _council_record_arrives(base_url, system_headers, model)
     sign_in(page, base_url, "GP")
     page.get_by_role("link", name="Record links").first.click()
     expect(page.get_by_role("heading", name="Record links to review")).to_be_visible()

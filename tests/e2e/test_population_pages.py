@@ -39,7 +39,8 @@ def population_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     place.load(store, place.place(people=4, entries=4))
     store.engine.dispose()
     yield from serve(lambda base: Settings(database_url=url, environment="test", export_dir=folder / "exports",
-                                          base_url=base, population_db=folder / "population.duckdb"))  # fmt: skip
+                                          base_url=base, population_db=folder / "population.duckdb",
+                                          served_on_loopback=True))  # fmt: skip
 
 
 def test_an_mdg_coordinator_reads_the_population_pages(page: Page, population_url: str) -> None:

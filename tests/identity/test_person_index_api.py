@@ -14,6 +14,7 @@ from joinedup.identity.index_store import PURPOSE, IndexStore
 from joinedup.identity.model import LinkageModel
 from joinedup.settings import Settings
 
+from ..conftest import SYSTEM_CLIENT, system_bearer
 from ..fixtures import condition
 from .people import Person, moved_address, patient
 from .store_place import sourced
@@ -26,6 +27,7 @@ def _client(settings: Settings, model: LinkageModel, upper: float) -> Iterator[T
     tuned = settings.model_copy(update={"identity_link_threshold": upper})
     with TestClient(create_app(tuned), base_url="http://127.0.0.1:8000") as client:
         IndexStore(client.app.state.services.gate.for_system(PURPOSE)).save_model(model)  # type: ignore[attr-defined]
+        client.headers.update(system_bearer(client))
         yield client
 
 
@@ -139,7 +141,7 @@ def test_review_accept_unmerge_merge_and_nothing_is_lost(cautious_api: TestClien
     ).json()
     activities = sorted(e["resource"]["activity"]["coding"][0]["code"] for e in reviewers["entry"])
     assert activities == ["accept-link", "merge", "unmerge"]
-    assert {e["resource"]["agent"][0]["who"]["display"].split("/")[-1] for e in reviewers["entry"]} == {"development"}
+    assert {e["resource"]["agent"][0]["who"]["display"].split("/")[-1] for e in reviewers["entry"]} == {SYSTEM_CLIENT}
 
 
 def test_reject_keeps_the_record_as_a_person_of_its_own(cautious_api: TestClient, people: list[Person]) -> None:

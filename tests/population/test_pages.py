@@ -55,7 +55,7 @@ def app_client(
     web_place.load(store, web_place.place(people=4, entries=4))
     store.engine.dispose()
     settings = Settings(database_url=url, environment="test", export_dir=tmp_path / "exports",
-                        population_db=population_db)  # fmt: skip
+                        population_db=population_db, served_on_loopback=True)  # fmt: skip
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         gate = client.app.state.services.gate  # type: ignore[attr-defined]
         # Analysts have no demo user: a local account with the analyst role.

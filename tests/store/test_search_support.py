@@ -28,6 +28,7 @@ from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.results import SearchPage
 
+from ..conftest import system_bearer
 from ..support.postgres_server import PostgresServer
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -85,6 +86,7 @@ def seeded_client(
             database_url=url, environment="test", export_dir=directory / "exports", max_request_bytes=1024 * 1024
         )
         with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            client.headers.update(system_bearer(client))
             yield client
 
 

@@ -29,6 +29,7 @@ from joinedup.web.session import SignedIn, session_account, signed_in
 from joinedup.web.templating import render
 
 from .deps import services
+from .public import public
 
 router = APIRouter()
 SMART_CAPABILITIES = [
@@ -61,6 +62,7 @@ def smart_configuration(base_url: str) -> dict[str, Any]:
 
 @router.get("/.well-known/smart-configuration", include_in_schema=False)
 @router.get("/fhir/.well-known/smart-configuration")
+@public
 async def well_known(request: Request) -> Response:
     return JSONResponse(smart_configuration(services(request).settings.base_url))
 
@@ -219,6 +221,7 @@ def _throttled(request: Request, client_id: str, address: str | None) -> int | N
 
 
 @router.post("/auth/token")
+@public  # the client proves itself with its own credentials
 async def token(
     request: Request,
     grant_type: Annotated[str, Form()] = "",

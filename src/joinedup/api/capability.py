@@ -16,6 +16,7 @@ from joinedup.fhir.search_request import MODIFIERS_BY_TYPE, UNSUPPORTED_MODIFIER
 
 from .deps import services
 from .operations import Operation, operations_on
+from .public import public
 from .responses import fhir_response
 
 router = APIRouter()
@@ -141,5 +142,6 @@ def capability_statement(base: str) -> dict[str, Any]:
 
 
 @router.get("/metadata")
+@public
 async def metadata(request: Request) -> Response:
     return fhir_response(capability_statement(services(request).settings.fhir_base))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
+from joinedup.access.accounts.tokens import TokenHolder
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
 from joinedup.access.roles import purpose_of
 from joinedup.fhir.errors import Unauthorized
 from joinedup.settings import Settings
+
+_NOT_LOOKED_UP = object()
 
 
 @dataclass(frozen=True)
@@ -36,37 +40,40 @@ def prefer(request: Request) -> dict[str, str]:
     return found
 
 
-def access_context(request: Request) -> AccessContext:
-    """Who is asking: the bearer token's holder. Without a token, development and test deployments answer as the
-    development system user (unrestricted, audited as such, decision 0303); production answers 401."""
-    settings = services(request).settings
-    client = request.client.host if request.client else None
-    strict = prefer(request).get("handling") == "strict"
+def bearer_token(request: Request) -> str | None:
+    """The bearer token the request carries, or None."""
     authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        holder = services(request).gate.tokens.holder(authorization[7:].strip())
-        if holder is None:
-            raise Unauthorized("The bearer token is not valid or has expired")
-        return AccessContext(
-            user=holder.user_ref,
-            role=holder.role,
-            organisation=holder.organisation,
-            purpose=purpose_of(holder.role),
-            client_address=client,
-            strict_handling=strict,
-            scopes=holder.scopes,
-            via="api",
-        )
-    if settings.environment == "production":
+    return authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+
+
+def token_holder(request: Request) -> TokenHolder | None:
+    """Who the request's bearer token stands for (None: no token, or not a valid one), looked up once per request:
+    the credentials check (api/credentials.py) looks first and the handler's access_context reuses it."""
+    cached: Any = getattr(request.state, "token_holder", _NOT_LOOKED_UP)
+    if cached is _NOT_LOOKED_UP:
+        token = bearer_token(request)
+        cached = request.state.token_holder = services(request).gate.tokens.holder(token) if token else None
+    holder: TokenHolder | None = cached
+    return holder
+
+
+def access_context(request: Request) -> AccessContext:
+    """Who is asking: the bearer token's holder. A request without a valid token is nobody, in every environment:
+    401 (decision 0311)."""
+    if bearer_token(request) is None:
         raise Unauthorized("A bearer token is required")
+    holder = token_holder(request)
+    if holder is None:
+        raise Unauthorized("The bearer token is not valid or has expired")
     return AccessContext(
-        user="Device/development",
-        role="system",
-        organisation=None,
-        purpose="treatment",
-        client_address=client,
-        strict_handling=strict,
-        via="development",
+        user=holder.user_ref,
+        role=holder.role,
+        organisation=holder.organisation,
+        purpose=purpose_of(holder.role),
+        client_address=request.client.host if request.client else None,
+        strict_handling=prefer(request).get("handling") == "strict",
+        scopes=holder.scopes,
+        via="api",
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from joinedup.api.public import public
 from joinedup.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -29,4 +30,5 @@ def node_modules(settings: Settings) -> Path:
 def mount_assets(app: FastAPI, settings: Settings) -> None:
     root = node_modules(settings)
     for prefix, parts in MOUNTS.items():
-        app.mount(prefix, StaticFiles(directory=root.joinpath(*parts), check_dir=False), name=prefix.strip("/"))
+        files = public(StaticFiles(directory=root.joinpath(*parts), check_dir=False))  # the pages' CSS, JS, images
+        app.mount(prefix, files, name=prefix.strip("/"))

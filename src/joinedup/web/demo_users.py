@@ -2,8 +2,9 @@
 place, found through the system's sign-in handle (audited as the system) — a GP at a practice, a social worker at
 the council, and so on.
 
-Only for development and test deployments (the sign-in routes refuse otherwise). Information governance's sign-in
-replaces this with accounts; the `SignedIn` it produces stays the same.
+Only for development and test deployments served on a loopback address (demo_sign_in_offered; the sign-in routes
+refuse otherwise, and `joinedup serve` will not serve those environments anywhere else: decision 0311).
+Information governance's sign-in replaces this with accounts; the `SignedIn` it produces stays the same.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
 from joinedup.fhir.search_request import parse_search
+from joinedup.settings import Settings
 
 from .fhir_display import human_name, reference_key
-from .session import SignedIn
+from .session import DEVELOPMENT_ENVIRONMENTS, SignedIn
 
 Resource = dict[str, Any]
 CARE_HOME_LOCATION_TYPES = ("285141008", "42665001")  # SNOMED: care home, nursing home
@@ -162,6 +164,12 @@ def _resident(system: CallerHandle) -> list[SignedIn]:
             "Their own record",
         )
     ]
+
+
+def demo_sign_in_offered(settings: Settings) -> bool:
+    """One click signs anyone in as any demo user, the IG manager included: only for a development or test
+    deployment that nobody but this machine can reach (served on loopback, as `joinedup serve` records)."""
+    return settings.environment in DEVELOPMENT_ENVIRONMENTS and settings.served_on_loopback
 
 
 def demo_users(system: CallerHandle) -> list[SignedIn]:

@@ -7,6 +7,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from joinedup.access.pseudonymise import load_key
 from joinedup.population.web import routes as population_pages
 from joinedup.settings import Settings
 
@@ -26,10 +27,15 @@ async def _to_sign_in(_request: Request, error: Exception) -> Response:
     return sign_in_redirect(error.next_path)
 
 
+def session_secret(settings: Settings) -> str:
+    """The cookie's signing key: the setting, else the key file every server process shares, made on first use."""
+    return load_key(settings.session_secret, settings.session_secret_file).decode()
+
+
 def install_web(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.session_secret,
+        secret_key=session_secret(settings),
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site="lax",

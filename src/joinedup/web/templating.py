@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from .csrf import csrf_token
 from .session import signed_in
 
 SERVICE_NAME = "JoinedUp"
@@ -36,8 +37,10 @@ def is_htmx(request: Request) -> bool:
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page; every page knows who is signed in (for the header) and whether htmx asked."""
+    """Render a page; every page knows who is signed in (for the header), whether htmx asked, and the session's
+    CSRF token (`csrf`) that each of its forms sends back."""
     context.setdefault("user", signed_in(request))
+    context.setdefault("csrf", csrf_token(request))
     context.setdefault("htmx", is_htmx(request))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.setdefault("Cache-Control", "no-store")

@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from joinedup.access.permissions import SECONDARY_USE_READ
 from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.web.csrf import csrf_token
 from joinedup.web.routes.common import handle, settings
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import SERVICE_NAME, is_htmx
@@ -52,7 +53,7 @@ _templates = Jinja2Templates(env=_environment())
 
 
 def _render(request: Request, name: str, who: SignedIn, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.update(user=who, htmx=is_htmx(request))
+    context.update(user=who, htmx=is_htmx(request), csrf=csrf_token(request))  # csrf: the header's sign-out form
     response = _templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.setdefault("Cache-Control", "no-store")
     return response

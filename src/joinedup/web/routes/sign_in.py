@@ -1,7 +1,7 @@
 """Sign-in: local accounts (username, password, optional security code), the organisation's OpenID Connect provider
-when one is configured, and in development and test a pick-a-demo-user list. All write the same SignedIn into a
-new server-side session (no session fixation) and are audited; failed attempts are rate limited per name tried and
-per address (429 with Retry-After, the same for unknown and known names)."""
+when one is configured, and in development and test served on loopback a pick-a-demo-user list. All write the same
+SignedIn into a new server-side session (no session fixation) and are audited; failed attempts are rate limited per
+name tried and per address (429 with Retry-After, the same for unknown and known names)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ from joinedup.access.audit.trail import Actor
 from joinedup.access.oidc.identity import Refused, resolve
 from joinedup.access.oidc.provider import build_provider, id_token_checks, oidc_enabled
 from joinedup.access.roles import catalogue
+from joinedup.api.public import public
 
 from ..csrf import csrf_ok, csrf_token
-from ..demo_users import demo_users, describe
-from ..session import DEVELOPMENT_ENVIRONMENTS, SignedIn, sign_in, sign_out, signed_in
+from ..demo_users import demo_sign_in_offered, demo_users, describe
+from ..session import SignedIn, sign_in, sign_out, signed_in
 from ..templating import render
 from .common import gate, local_path, see_other, settings, system
 
@@ -33,7 +34,8 @@ OIDC_NEXT = "oidc_next"
 
 
 def _development(request: Request) -> bool:
-    return settings(request).environment in DEVELOPMENT_ENVIRONMENTS
+    """Whether the one-click demo users are offered: development and test, served on loopback only (0311)."""
+    return demo_sign_in_offered(settings(request))
 
 
 def _client(request: Request) -> str | None:
@@ -52,6 +54,7 @@ async def _page(request: Request, next_path: str, status: int = 200, **extra: ob
 
 
 @router.get("/sign-in", include_in_schema=False)
+@public
 async def sign_in_page(
     request: Request, next_path: Annotated[str, Query(alias="next")] = "/", signed_out: bool = False
 ) -> Response:
@@ -104,6 +107,7 @@ async def _account_sign_in(
 
 
 @router.post("/sign-in", include_in_schema=False)
+@public
 async def sign_in_submit(
     request: Request,
     demo_user: Annotated[str, Form()] = "",
@@ -148,6 +152,7 @@ def _refused_page(request: Request, message: str, status: int = 403) -> Response
 
 
 @router.get("/sign-in/oidc", include_in_schema=False)
+@public
 async def oidc_start(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
     if not oidc_enabled(settings(request)):
         return _refused_page(request, "Signing in with an identity provider is not set up here", 404)
@@ -166,6 +171,7 @@ def _audit_refusal(request: Request, why: str, detail: dict[str, Any]) -> None:
 
 
 @router.get("/sign-in/oidc/callback", include_in_schema=False)
+@public
 async def oidc_callback(request: Request) -> Response:
     config = settings(request)
     if not oidc_enabled(config):
