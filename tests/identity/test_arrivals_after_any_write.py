@@ -17,6 +17,7 @@ from joinedup.identity.install import HOOK_NAME
 from joinedup.identity.model import LinkageModel
 from joinedup.settings import Settings
 
+from ..conftest import system_bearer
 from .people import Person, moved_address, patient
 from .store_place import sourced
 
@@ -26,6 +27,7 @@ def api(settings: Settings, model: LinkageModel) -> Iterator[TestClient]:
     tuned = settings.model_copy(update={"identity_link_threshold": 0.99})
     with TestClient(create_app(tuned), base_url="http://127.0.0.1:8000") as client:
         IndexStore(client.app.state.services.gate.for_system(PURPOSE)).save_model(model)  # type: ignore[attr-defined]
+        client.headers.update(system_bearer(client))
         yield client
 
 
