@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from joinedup import __version__
+from joinedup.access.audit.exports import export_recorder
 from joinedup.access.gate import AccessGate
 from joinedup.access.pseudonymise import Pseudonymiser, load_key
 from joinedup.api import auth_routes, capability, export_routes, resource_routes, search_routes, threads
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pseudonymiser=Pseudonymiser(load_key(settings.pseudonym_key, settings.pseudonym_key_file)),
     )
     app.state.services = Services(settings=settings, gate=gate)
-    app.state.exports = ExportJobs(store, settings.export_dir)
+    app.state.exports = ExportJobs(store, settings.export_dir, on_finished=export_recorder(gate.audit))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     install_error_handlers(app)
     install_identity(app, settings)  # the person index: its operations first, so /fhir/Task/{id}/$… is theirs
