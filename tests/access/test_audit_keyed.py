@@ -25,7 +25,7 @@ from joinedup.access.audit.checkpoints import (
     public_key_file,
     read_checkpoints,
 )
-from joinedup.access.audit.keys import Keyring, keyed_hash, load_keyring, read_keyring, rotate
+from joinedup.access.audit.keys import KeyedHasher, Keyring, keyed_hash, load_keyring, read_keyring, rotate
 from joinedup.access.audit.people_index import FTS_TABLE, people_tokens
 from joinedup.access.audit.trail import GENESIS, Actor, AuditTrail, chain_hash, entry_json, now_micros
 from joinedup.access.audit.verify import Verdict, verify
@@ -389,3 +389,11 @@ def test_migration_0008_keeps_the_plain_chain_as_the_legacy_segment(tmp_path: Pa
             assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("key_length", [16, 32, 64, 65, 100])
+def test_the_appenders_hmac_is_the_standard_one(key_length: int) -> None:
+    key = bytes(range(key_length))
+    entry = entry_json(7, 1_700_000_000_000_000, GP, "read", "success", ["Patient/pat-é"], ["pat-é"], {"n": 1})
+    assert KeyedHasher(key)(GENESIS, entry) == keyed_hash(key, GENESIS, entry)
+    assert KeyedHasher(key)(GENESIS, entry) != chain_hash(GENESIS, entry)

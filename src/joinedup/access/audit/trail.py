@@ -30,7 +30,7 @@ from joinedup.store.governance_schema import audit_log
 from ..context import AccessContext
 from ..roles import catalogue
 from . import postgres_append, sqlite_append
-from .keys import Keyring, keyed_hash, load_keyring
+from .keys import Keyring, load_keyring
 from .people_index import entries_about
 from .rows import Rows
 
@@ -135,7 +135,9 @@ class _Pending:
 def _chain(seq: int, previous: str, batch: list[_Pending], keyring: Keyring) -> Rows:
     """The rows of a batch's entries, numbered and chained on from the head (its number and hash) under the
     keyring's current key, and the people of each; each pending entry learns its number."""
-    key, key_id = keyring.current_key, keyring.current
+    key_id = keyring.current
+    keyed = keyring.hasher(key_id)
+    assert keyed is not None  # a keyring always holds its current key (keys.read_keyring)
     rows: list[dict[str, Any]] = []
     people: list[tuple[int, Sequence[str]]] = []
     for pending in batch:
@@ -145,7 +147,7 @@ def _chain(seq: int, previous: str, batch: list[_Pending], keyring: Keyring) -> 
         text = entry_json(
             seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
         )
-        digest = keyed_hash(key, previous, text)
+        digest = keyed(previous, text)
         rows.append(
             {
                 "seq": seq,

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from joinedup.store.governance_schema import audit_head, audit_log, audit_subjects
 
 from .checkpoints import Checkpoint
-from .keys import Keyring, keyed_hash
+from .keys import Keyring
 from .people_index import FTS_TABLE
 from .trail import GENESIS, chain_hash
 
@@ -170,13 +170,13 @@ class _Walk:
                         )
                     digest = chain_hash(running, row.entry)
                 else:
-                    key = self.keyring.key(row.key_id)
-                    if key is None:
+                    keyed = self.keyring.hasher(row.key_id)
+                    if keyed is None:
                         raise _Broken(
                             f"audit entry {row.seq} names key '{row.key_id}', which the keyring does not hold"
                         )
                     keyed_from = row.seq if keyed_from is None else keyed_from
-                    digest = keyed_hash(key, running, row.entry)
+                    digest = keyed(running, row.entry)
                 if digest != row.entry_hash:
                     raise _Broken(f"audit entry {row.seq} was altered (its hash does not match)")
                 body = orjson.loads(row.entry)
