@@ -329,7 +329,7 @@ def test_checkpoint_and_verify_commands(engine: Engine, database_url: str, tmp_p
     assert (tmp_path / "signing" / "audit-signing.pub").is_file()
     intact = _cli(database_url, "verify", env=env)
     assert intact.returncode == 0, intact.stderr
-    assert "audit trail intact: 5 entries, 1 signed checkpoints match" in intact.stderr
+    assert "audit trail intact: 5 entries, 1 signed checkpoint matches" in intact.stderr
 
     with engine.begin() as conn:
         _truncate_and_move_the_head(conn)

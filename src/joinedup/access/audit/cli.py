@@ -54,11 +54,14 @@ def verify_command(
         _fail(str(error))
     engine = make_engine(settings.database_url)
     try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Verifying the audit trail", total=None)
-            verdict = verify(
-                engine, keyring, signed, lambda done, total: progress.update(task, completed=done, total=total)
-            )
+        if console.is_terminal:  # a bar for a person watching; nothing extra in a log or a pipe
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Verifying the audit trail", total=None)
+                verdict = verify(
+                    engine, keyring, signed, lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        else:
+            verdict = verify(engine, keyring, signed)
     finally:
         engine.dispose()
     if not verdict.ok:

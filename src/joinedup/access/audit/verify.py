@@ -128,7 +128,9 @@ def verify(
         walk.run(engine)
     except _Broken as broken:
         return Verdict(False, walk.verified, str(broken))
-    signed = f", {len(checkpoints)} signed checkpoints match" if checkpoints else ", no signed checkpoints to check"
+    signed = {0: ", no signed checkpoints to check", 1: ", 1 signed checkpoint matches"}.get(
+        len(checkpoints), f", {len(checkpoints)} signed checkpoints match"
+    )
     return Verdict(True, walk.verified, f"audit trail intact: {walk.verified} entries{signed}")
 
 
