@@ -54,6 +54,26 @@ def key_files_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> 
             os.environ[variable] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_keys_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The audit keyring, the checkpoint signing key and the checkpoint file (decision 0312) that apps, CLI runs
+    and servers started by tests make on first use go to a temporary folder, not to ./var of the checkout."""
+    folder = tmp_path_factory.mktemp("audit-keys")
+    paths = {
+        "JOINEDUP_AUDIT_KEY_FILE": folder / "audit.key",
+        "JOINEDUP_AUDIT_SIGNING_KEY_FILE": folder / "audit-signing.key",
+        "JOINEDUP_AUDIT_CHECKPOINT_FILE": folder / "audit-checkpoints.jsonl",
+    }
+    before = {variable: os.environ.get(variable) for variable in paths}
+    os.environ.update({variable: str(path) for variable, path in paths.items()})
+    yield
+    for variable, value in before.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer()

@@ -42,6 +42,9 @@ def run(*args: str, database: Path | None = None) -> subprocess.CompletedProcess
         ["accounts", "set-role"],
         ["clients"],
         ["clients", "register"],
+        ["audit", "verify"],
+        ["audit", "checkpoint"],
+        ["audit", "rotate-key"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

@@ -50,6 +50,22 @@ class Settings(BaseSettings):
         default=Path("./var/pseudonym.key"), description="Where the pseudonymisation key is kept when not set"
     )
     break_glass_hours: float = Field(default=4.0, description="How long a break-glass access lasts")
+    # --- the audit trail's keys and checkpoints (decision 0312): kept outside the database ----------------------
+    audit_key: str = Field(
+        default="",
+        description="Keys the audit chain's HMAC (decision 0312); empty: the keyring file's current key, made on "
+        "first use. A key set here is added to the keyring file so that entries it signed still verify after it",
+    )
+    audit_key_file: Path = Field(
+        default=Path("./var/audit.key"), description="The audit keyring: every key that has signed the chain"
+    )
+    audit_checkpoint_file: Path = Field(
+        default=Path("./var/audit-checkpoints.jsonl"), description="Where `joinedup audit checkpoint` appends"
+    )
+    audit_signing_key_file: Path = Field(
+        default=Path("./var/audit-signing.key"),
+        description="The Ed25519 key that signs checkpoints, made on first use; its public key beside it (.pub)",
+    )
     session_max_age: int = Field(default=8 * 3600, description="Seconds a web sign-in lasts")
     identity_link_threshold: float = Field(
         default=0.99, description="Person index: link automatically at or above this match probability"

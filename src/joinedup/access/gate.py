@@ -33,6 +33,7 @@ from joinedup.store.results import Found, HistoryPage, SearchPage, Version
 
 from .accounts.store import AccountStore
 from .accounts.tokens import TokenService
+from .audit.exports import export_recorder
 from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import AuditTrail
 from .break_glass import BreakGlass
@@ -71,7 +72,8 @@ class AccessGate(GateChecks):
         self.tokens = TokenService(store.engine, self.audit)
         self.after_write = AfterWriteHooks()
         # Bulk export jobs are made here, from the private store, and reached only through a caller's handle.
-        self._exports = ExportJobs(store, export_dir or Path("var/exports"))
+        # Each finished export names in the audit every person its files include (decision 0312).
+        self._exports = ExportJobs(store, export_dir or Path("var/exports"), on_finished=export_recorder(self.audit))
 
     @classmethod
     def open(cls, database_url: str, **options: Any) -> AccessGate:

@@ -2,6 +2,8 @@
 
 A job row records the request and its state, so that status polling works from any server process; the work
 runs in a background thread of the process that accepted it, with the asker's visibility fixed at kick-off.
+When the files are written, and before the job says it is complete, `on_finished` is told every person whose
+records the files include (the audit records them, so each sees the export in their access log; decision 0312).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import shutil
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, distinct, exists, insert, literal, s
 
 from joinedup.fhir import dates
 from joinedup.fhir.errors import InvalidRequest, NotFound
+from joinedup.fhir.patient_references import patients_in
 from joinedup.fhir.resource_types import NOT_STORED, R4_RESOURCE_TYPES
 
 from .context import StoreContext
@@ -44,6 +47,15 @@ class ExportStatus:
     error: str | None
 
 
+@dataclass(frozen=True)
+class FinishedExport:
+    """A job whose files are written: who asked, and every person whose records the files include."""
+
+    job_id: str
+    ctx: StoreContext
+    patient_ids: frozenset[str]
+
+
 def requested_by(store: FhirStore, job_id: str) -> str | None:
     """Who started an export job (None: no such job)."""
     with store.reading() as conn:
@@ -52,9 +64,12 @@ def requested_by(store: FhirStore, job_id: str) -> str | None:
 
 
 class ExportJobs:
-    def __init__(self, store: FhirStore, export_dir: Path) -> None:
+    def __init__(
+        self, store: FhirStore, export_dir: Path, on_finished: Callable[[FinishedExport], None] | None = None
+    ) -> None:
         self.store = store
         self.export_dir = export_dir
+        self.on_finished = on_finished
 
     def kick_off(self, ctx: StoreContext, request: ExportRequest) -> str:
         for resource_type in request.types:
@@ -116,8 +131,9 @@ class ExportJobs:
             transaction_time = dates.micros(dates.now_instant())
             patients = self._group_members(ctx, request.group_id or "") if request.kind == "group" else None
             outputs = []
+            included: set[str] = set()
             for resource_type in self._types(request):
-                count = self._write_type(ctx, folder, resource_type, request, patients, transaction_time)
+                count = self._write_type(ctx, folder, resource_type, request, patients, transaction_time, included)
                 if count:
                     outputs.append({"type": resource_type, "url": f"{job_id}/{resource_type}.ndjson", "count": count})
                 if self.status(job_id).status == "cancelled":
@@ -129,6 +145,8 @@ class ExportJobs:
                 "output": outputs,
                 "error": [],
             }
+            if self.on_finished is not None:  # before the files can be fetched: a failure here fails the job
+                self.on_finished(FinishedExport(job_id, ctx, frozenset(included)))
             with self.store.writing() as conn:
                 conn.execute(
                     update(export_jobs)
@@ -158,7 +176,9 @@ class ExportJobs:
         request: ExportRequest,
         patients: Sequence[str] | None,
         transaction_time: int,
+        included: set[str],
     ) -> int:
+        """Write one type's file; `included` gains every person the written resources concern."""
         row = resources.alias("r")
         conditions: list[ColumnElement[bool]] = [
             *live_rows(row, resource_type, ctx.visibility),
@@ -172,9 +192,10 @@ class ExportJobs:
         path = folder / f"{resource_type}.ndjson"
         with self.store.reading() as conn, path.open("wb") as handle:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(
-                select(row.c.content).where(and_(*conditions)).order_by(row.c.pk)
+                select(row.c.id, row.c.content).where(and_(*conditions)).order_by(row.c.pk)
             )
             for item in result:
+                included |= patients_in(resource_type, item.id, item.content)
                 handle.write(item.content if ctx.shown_as is None else ctx.shown_as(resource_type, item.content))
                 handle.write(b"\n")
                 count += 1

@@ -1,4 +1,4 @@
-"""Tables of information governance (migrations 0002, 0004, 0005): break-glass grants, the audit trail, accounts,
+"""Tables of information governance (migrations 0002, 0004, 0005, 0008): break-glass grants, the audit trail, accounts,
 tokens, server-side web sessions and the rate limits' failures.
 
 They share the store's `metadata` so one Alembic history creates everything. Only `access/` writes them.
@@ -30,7 +30,9 @@ break_glass = Table(
 )
 
 # Append-only: entries are only ever inserted; each holds the hash of the one before (a chain), and audit_head
-# holds the last entry's number and hash so that cutting entries off the end is detected too.
+# holds the last entry's number and hash so that cutting entries off the end is detected too. Since migration 0008
+# the hash is keyed (HMAC-SHA256) under the key `key_id` names, kept outside the database (decision 0312); entries
+# without a key id are the plain SHA-256 chain written before it.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -46,6 +48,7 @@ audit_log = Table(
     Column("entry", Text, nullable=False),  # canonical JSON of everything above plus what, patients and detail
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+    Column("key_id", String(16)),
     Index("ix_audit_log_recorded", "recorded"),
     Index("ix_audit_log_user", "user_ref", "recorded"),
 )

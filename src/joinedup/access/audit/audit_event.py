@@ -12,7 +12,8 @@ AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 RESTFUL = "http://hl7.org/fhir/restful-interaction"
 PURPOSE = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 
-_ACTION_CODE = {"create": "C", "read": "R", "vread": "R", "history": "R", "update": "U", "delete": "D"}
+_ACTION_CODE = {"create": "C", "read": "R", "vread": "R", "history": "R", "update": "U", "delete": "D",
+                "export-included": "R"}  # fmt: skip
 _SUBTYPE = {
     "read": "read",
     "vread": "vread",
@@ -23,6 +24,7 @@ _SUBTYPE = {
     "update": "update",
     "delete": "delete",
     "export": "operation",
+    "export-included": "operation",
     "transaction": "transaction",
     "batch": "batch",
 }

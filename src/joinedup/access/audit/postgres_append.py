@@ -14,8 +14,7 @@ waiting spun on the CPU the server needed, and audited reads fell from about 900
 COMMIT inside the second query needs client-side binding, which did no better under load and gave up the
 prepared plan (decision 0016).
 
-The entries' JSON and hashes are made exactly as on SQLite (trail.entry_json, trail.chain_hash), so verify.py checks
-both.
+The entries' JSON and keyed hashes are made exactly as on SQLite (trail._chain), so verify.py checks both.
 """
 
 from __future__ import annotations
@@ -41,10 +40,10 @@ APPEND = """
 WITH batch AS (SELECT %(batch)s::json AS doc),
 entries AS (
     INSERT INTO audit_log (seq, recorded, action, outcome, user_ref, role, organisation, purpose, client_address,
-                           entry, prev_hash, entry_hash)
+                           entry, prev_hash, entry_hash, key_id)
     SELECT e.* FROM batch, json_to_recordset(batch.doc -> 'entries') AS e(
         seq bigint, recorded bigint, action text, outcome text, user_ref text, role text, organisation text,
-        purpose text, client_address text, entry text, prev_hash text, entry_hash text)
+        purpose text, client_address text, entry text, prev_hash text, entry_hash text, key_id text)
 ), people AS (
     INSERT INTO audit_subjects (seq, patient_id)
     SELECT p.seq, p.patient_id FROM batch, json_to_recordset(batch.doc -> 'people') AS p(seq bigint, patient_id text)

@@ -19,6 +19,7 @@ ENTRY_COLUMNS = (
     "entry",
     "prev_hash",
     "entry_hash",
+    "key_id",
 )
 
 # An append's entries (a dict per audit_log row) and, for each entry number, the people it concerns.

@@ -1,9 +1,12 @@
 """Appending to the audit trail and reading it back.
 
 Each entry is canonical JSON (sorted keys) of who, role, organisation, purpose, what, when, from where, the people
-it concerns and any detail; its hash is SHA-256 over the previous entry's hash and that JSON, so altering,
-inserting or deleting any entry breaks the chain (verify.py). `audit_head` holds the last number and hash: appends
-lock that one row (PostgreSQL) or run in SQLite's single writer, so the chain has one order. On SQLite the server's
+it concerns and any detail; its hash is HMAC-SHA256, under a key kept outside the database (keys.py, decision
+0312), over the previous entry's hash and that JSON, so altering, inserting or deleting any entry breaks the chain
+(verify.py), and someone who can write to the database cannot make a broken chain whole again without the key.
+Entries written before the chain was keyed hash with plain SHA-256 (`chain_hash`) and carry no key id.
+`audit_head` holds the last number and hash: appends lock that one row (PostgreSQL) or run in SQLite's single
+writer, so the chain has one order. On SQLite the server's
 processes also queue for that writer on a kernel file lock (store/engine.py `writers_queue`, decision 0009).
 
 Nothing here logs: the audit trail holds who looked at whom, which is itself personal data.
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from joinedup.store.engine import is_postgres
 from joinedup.store.governance_schema import audit_log
@@ -27,6 +30,7 @@ from joinedup.store.governance_schema import audit_log
 from ..context import AccessContext
 from ..roles import catalogue
 from . import postgres_append, sqlite_append
+from .keys import Keyring, load_keyring
 from .people_index import entries_about
 from .rows import Rows
 
@@ -38,6 +42,7 @@ def now_micros() -> int:
 
 
 def chain_hash(prev_hash: str, entry_json: str) -> str:
+    """The hash of an entry of the legacy (unkeyed) segment: plain SHA-256."""
     return hashlib.sha256(prev_hash.encode("ascii") + entry_json.encode("utf-8")).hexdigest()
 
 
@@ -127,9 +132,12 @@ class _Pending:
     error: BaseException | None = None
 
 
-def _chain(seq: int, previous: str, batch: list[_Pending]) -> Rows:
-    """The rows of a batch's entries, numbered and chained on from the head (its number and hash), and the
-    people of each; each pending entry learns its number."""
+def _chain(seq: int, previous: str, batch: list[_Pending], keyring: Keyring) -> Rows:
+    """The rows of a batch's entries, numbered and chained on from the head (its number and hash) under the
+    keyring's current key, and the people of each; each pending entry learns its number."""
+    key_id = keyring.current
+    keyed = keyring.hasher(key_id)
+    assert keyed is not None  # a keyring always holds its current key (keys.read_keyring)
     rows: list[dict[str, Any]] = []
     people: list[tuple[int, Sequence[str]]] = []
     for pending in batch:
@@ -139,7 +147,7 @@ def _chain(seq: int, previous: str, batch: list[_Pending]) -> Rows:
         text = entry_json(
             seq, recorded, actor, pending.action, pending.outcome, pending.what, pending.people, pending.detail
         )
-        digest = chain_hash(previous, text)
+        digest = keyed(previous, text)
         rows.append(
             {
                 "seq": seq,
@@ -154,6 +162,7 @@ def _chain(seq: int, previous: str, batch: list[_Pending]) -> Rows:
                 "entry": text,
                 "prev_hash": previous,
                 "entry_hash": digest,
+                "key_id": key_id,
             }
         )
         people.append((seq, pending.people))
@@ -168,11 +177,28 @@ class AuditTrail:
     reads a second to under a hundred). The first caller to find no commit under way leads: it commits everything
     queued, again until the queue is empty; the others wait for their entry's commit."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keyring: Keyring | None = None) -> None:
+        """`keyring`: the keys to sign with; None reads the deployment's (JOINEDUP_AUDIT_KEY, JOINEDUP_AUDIT_KEY_FILE)
+        at the first append, so that code which only reads the trail never needs it."""
         self.engine = engine
+        self._keyring = keyring
         self._queue: list[_Pending] = []
         self._guard = threading.Lock()
         self._leading = False
+
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            from joinedup.settings import Settings  # here: settings are read only by a trail that appends
+
+            settings = Settings()
+            self._keyring = load_keyring(settings.audit_key, settings.audit_key_file, self._last_unkeyed)
+        return self._keyring
+
+    def _last_unkeyed(self) -> int:
+        """The number of the last entry of the plain chain (0: none), for a keyring made now."""
+        with self.engine.connect() as conn:
+            last = conn.execute(select(func.max(audit_log.c.seq)).where(audit_log.c.key_id.is_(None))).scalar()
+        return int(last or 0)
 
     def record(
         self,
@@ -214,8 +240,13 @@ class AuditTrail:
                 # The batch is taken once the chain's lock is held (the writers' queue and BEGIN IMMEDIATE on
                 # SQLite, the head row on PostgreSQL), so everything that arrived while this process waited for the
                 # other processes' commits goes into this one.
+                keyring = self.keyring()
+
+                def chained(seq: int, previous: str, keyring: Keyring = keyring) -> Rows:
+                    return _chain(seq, previous, take_queued(), keyring)
+
                 appender = postgres_append if is_postgres(self.engine) else sqlite_append
-                appender.append_batch(self.engine, lambda seq, previous: _chain(seq, previous, take_queued()))
+                appender.append_batch(self.engine, chained)
             except BaseException as error:  # every waiter learns that its entry was not recorded
                 if not batch:
                     take_queued()

@@ -37,6 +37,7 @@ PLAIN_ACTIONS = {
     "update": "changed part of your record",
     "delete": "removed part of your record",
     "export": "exported records including yours",
+    "export-included": "included your records in a bulk export",
     "break-glass": "opened your record in an emergency without a care relationship",
     "subject-access": "gathered your record and this log for a subject access request",
 }
