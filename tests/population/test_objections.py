@@ -24,7 +24,6 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from joinedup.access.consent_codes import OBJECTS_TO_SHARING, OPTS_OUT_OF_SECONDARY_USE, objection
 from joinedup.app import create_app
 from joinedup.population.loading import NdjsonSource
 from joinedup.population.refresh import refresh
@@ -36,39 +35,15 @@ from joinedup.store.fhir_store import FhirStore
 
 from ..web import place as web_place
 from ..web.conftest import sign_in_as
-from .people import ACUTE, ICD, SCT, admission, condition, medication, observation, patient, place
+from .people import OLIVE, PERCY, objectors, place
 
 INDEX = date(2024, 12, 31)
-OLIVE, PERCY = "9434765900", "9434765927"  # valid test-range NHS numbers (Modulo 11)
 # Every table the refresh leaves for the pages, and the views under them.
 FIGURES = (
     "v_patient", "v_person_link", "v_condition", "v_encounter", "v_admission", "v_medication", "v_observation",
     "v_service", "v_care_home_residence", "v_death", "v_consent", "person_map", "person", "person_features", "risk",
     "segment", "case_finding", "trend_snapshot",
 )  # fmt: skip
-
-
-def objectors() -> list[dict[str, Any]]:
-    """Olive opted out of secondary use on her GP record; her hospital record (same NHS number) says nothing.
-    Percy objected to sharing. Both are frail adults with emergency admissions: counted, they would be listed."""
-    made: list[dict[str, Any]] = [
-        patient("gp-olive", OLIVE, "1941-02-01"),
-        patient("acute-olive", OLIVE, "1941-02-01", ACUTE),
-        patient("gp-percy", PERCY, "1944-07-01"),
-        {**objection("gp-olive", OPTS_OUT_OF_SECONDARY_USE, "olive-opt-out"), "meta": {"source": ACUTE}},
-        {**objection("gp-percy", OBJECTS_TO_SHARING, "percy-objection")},
-    ]
-    for who, record in (("olive", "acute-olive"), ("percy", "gp-percy")):
-        made += [
-            condition(f"{who}-c1", f"gp-{who}", SCT, "84114007", "2019-01-01"),  # heart failure
-            condition(f"{who}-c2", f"gp-{who}", SCT, "44054006", "2018-01-01"),  # diabetes
-            condition(f"{who}-a1", record, ICD, "W19", "2024-03-01", ACUTE),
-            observation(f"{who}-o1", f"gp-{who}", "161898004", "2024-01-01"),  # a fall
-            admission(f"{who}-e1", record, "2024-03-01", "2024-03-09"),
-            admission(f"{who}-e2", record, "2023-09-01", "2023-09-04"),
-            *[medication(f"{who}-m{i}", f"gp-{who}", f"drug{i}", "2024-10-01") for i in range(6)],
-        ]
-    return made
 
 
 OBJECTOR_RECORDS = {"gp-olive", "acute-olive", "gp-percy"}

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from joinedup.access.context import AccessContext
-from joinedup.fhir.errors import FhirError, InvalidRequest
+from joinedup.fhir.errors import FhirError, InvalidRequest, NotFound
 from joinedup.identity.arrivals import ArrivalLinker
 from joinedup.identity.decisions import Thresholds
 from joinedup.identity.index_store import IndexStore
@@ -85,9 +85,14 @@ async def accept_link(task_id: str, request: Request) -> Response:
 
 @router.post("/fhir/Task/{task_id}/$reject-link")
 async def reject_link(task_id: str, request: Request) -> Response:
-    await run_in_threadpool(_reviewer(request, access_context(request)).reject, task_id)
-    task = await run_in_threadpool(services(request).gate.read, access_context(request), "Task", task_id)
-    return fhir_response(task.content)
+    reviewer = _reviewer(request, access_context(request))
+    await run_in_threadpool(reviewer.reject, task_id)
+    # The decided Task as the index holds it: a review Task names its records only as inputs, so the gate shows
+    # it to the system alone, and reading it as the reviewer answered 404 after the rejection was made.
+    task = await run_in_threadpool(reviewer.store.read, "Task", task_id)
+    if task is None:
+        raise NotFound(f"Task/{task_id} is not known")
+    return fhir_response(task)
 
 
 @router.post("/fhir/Person/{person_id}/$merge")
