@@ -6,6 +6,11 @@ The oracle is written from the rules, not from the SQL: it knows by construction
 objected, who wrote what and which labels each resource carries, and decides visibility in a few lines of Python.
 The matrix (test_matrix.py) asks the application and compares, cell by cell.
 
+Each person also has a second Patient record at another organisation (plain, or labelled sexual health), with the
+same relationships and objection, for the person index's decisions; and the place holds the population tests'
+hand-built people (tests/population/people.py), two of them objectors, so the population refresh has people to
+score and people to leave out (decision 0321).
+
 This module holds no tests; it is named test_matrix_* only because that is the name this helper may have.
 """
 
@@ -468,12 +473,6 @@ def _visible_keys(user: User, resource_type: str | None, patient: str | None) ->
 @cache
 def entry_of(key: str) -> Entry:
     return next(e for e in entries() if e.key == key)
-
-
-def may_write(role_name: str, resource_type: str) -> bool:
-    """policy.may_write, for the personal types the matrix writes (Observation)."""
-    held = catalogue().get(role_name)
-    return held.may("record.write.clinical") or held.may("record.write.social-care")
 
 
 assert set(SENSITIVE_LABELS) >= {SENSITIVE_CATEGORY, OWN_CATEGORY}
