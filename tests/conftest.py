@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +31,14 @@ from .support.postgres_server import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# Hypothesis writes nothing into the checkout: by default it makes ./.hypothesis (its example database and a cache
+# of the constants in our modules) as soon as the property tests are collected, and tests/test_collection.py holds
+# collection to writing nothing. Its folder is a temporary one, and it keeps no example database: the property
+# tests are derandomised or bounded, so a failure is reproduced by running the test again.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "joinedup-hypothesis")
+hypothesis_settings.register_profile("joinedup", database=None)
+hypothesis_settings.load_profile("joinedup")
 
 
 def shared_path(*parts: str) -> Path:

@@ -6,6 +6,11 @@ The oracle is written from the rules, not from the SQL: it knows by construction
 objected, who wrote what and which labels each resource carries, and decides visibility in a few lines of Python.
 The matrix (test_matrix.py) asks the application and compares, cell by cell.
 
+Each person also has a second Patient record at another organisation (plain, or labelled sexual health), with the
+same relationships and objection, for the person index's decisions; and the place holds the population tests'
+hand-built people (tests/population/people.py), two of them objectors, so the population refresh has people to
+score and people to leave out (decision 0321).
+
 This module holds no tests; it is named test_matrix_* only because that is the name this helper may have.
 """
 
@@ -22,6 +27,8 @@ from joinedup.access.labels import SENSITIVE_LABELS, label
 from joinedup.access.personal_types import PERSONAL_TYPES
 from joinedup.access.roles import catalogue, purpose_of
 from joinedup.fhir.source import SOURCE_TAG_SYSTEM, SOURCE_URI_PREFIX
+
+from ..population import people as population_people
 
 Resource = dict[str, Any]
 ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -56,6 +63,7 @@ def role_org(role_name: str) -> Org:
 
 
 GP_ORG = role_org("gp")  # registers the related people and writes their "own" Observation
+CLINIC = Org("MXS03", "Matrix Sexual Health Clinic")  # keeps a second record of everyone, labelled sexual health
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,14 @@ class Subject:
             (False, True): "Brackenridge",
         }[(self.related, self.objected)]
 
+    def second_record(self, kind: str) -> str:
+        """Another organisation's Patient record of the same person (the person index's work): "plain" from the
+        acute trust, "sensitive" from the sexual health clinic, labelled so."""
+        return f"{self.patient_id}-second-{kind}"
+
+    def second_family(self, kind: str) -> str:
+        return SECOND_FAMILIES[(self.related, self.objected, kind)]
+
     def observation_id(self, kind: str) -> str:
         return f"{self.patient_id}-{kind}"
 
@@ -87,6 +103,13 @@ class Subject:
 
 
 SUBJECTS = tuple(Subject(r, o) for r in (True, False) for o in (False, True))
+SECOND_KINDS = ("plain", "sensitive")
+SECOND_FAMILIES = {  # names found nowhere else, so a body can be searched for each record
+    (True, False, "plain"): "Wexcombe", (True, False, "sensitive"): "Yarrowby",
+    (True, True, "plain"): "Fennimore", (True, True, "sensitive"): "Gorsedale",
+    (False, False, "plain"): "Hollinshed", (False, False, "sensitive"): "Ivybridge",
+    (False, True, "plain"): "Juniperfold", (False, True, "sensitive"): "Kestrelby",
+}  # fmt: skip
 
 
 def subject(related: bool, objected: bool) -> Subject:
@@ -141,7 +164,7 @@ class Entry:
 
 
 def _directory() -> Iterator[Entry]:
-    orgs = [AUTHOR, OTHER_PRACTICE, *(role_org(r) for r in ROLES)]
+    orgs = [AUTHOR, OTHER_PRACTICE, CLINIC, *(role_org(r) for r in ROLES)]
     for org in orgs:
         yield Entry(
             {
@@ -180,10 +203,9 @@ def _directory() -> Iterator[Entry]:
         )
 
 
-def _relationships(who: Subject) -> Iterator[Entry]:
+def _relationships(pid: str) -> Iterator[Entry]:
     """One relationship per professional role's organisation, each of a different kind where the role suggests one
     (registration is the Patient itself): so every kind of relationship is exercised by the matrix."""
-    pid = who.patient_id
     ref = {"reference": f"Patient/{pid}"}
     for number, role_name in enumerate(ROLES):
         if role_name in ("gp", "system") or catalogue().get(role_name).may("own-record.read"):
@@ -288,7 +310,56 @@ def _person(who: Subject) -> Iterator[Entry]:
         consent["meta"] = _meta(practice)
         yield Entry(consent, pid, practice.code)
     if who.related:
-        yield from _relationships(who)
+        yield from _relationships(pid)
+    for kind in SECOND_KINDS:
+        yield from _second_record(who, kind)
+
+
+def _second_record(who: Subject, kind: str) -> Iterator[Entry]:
+    """The person's record at another organisation, with the same relationships and objection as their first, so
+    that who may see it differs from the first only by its sensitivity (and by who wrote it)."""
+    rid = who.second_record(kind)
+    practice = GP_ORG if who.related else OTHER_PRACTICE
+    org, categories = (CLINIC, frozenset({SENSITIVE_CATEGORY})) if kind == "sensitive" else (AUTHOR, frozenset())
+    yield Entry(
+        {
+            "resourceType": "Patient",
+            "id": rid,
+            "meta": _meta(org, *(label(c) for c in sorted(categories))),
+            "name": [{"family": who.second_family(kind), "given": ["Matrix"]}],
+            "gender": "unknown",
+            "birthDate": "1950-01-01",
+            "generalPractitioner": [{"reference": f"Organization/{practice.id}"}],
+        },
+        rid,
+        org.code,
+        categories,
+    )
+    if who.objected:
+        consent = objection(rid, OBJECTS_TO_SHARING, f"{rid}-objection")
+        consent["meta"] = _meta(practice)
+        yield Entry(consent, rid, practice.code)
+    if who.related:
+        yield from _relationships(rid)
+
+
+def _population() -> Iterator[Entry]:
+    """The population tests' hand-built people (tests/population/people.py), registered with a GP feed so that the
+    population refresh scores them, two of them objectors (one opted out of secondary use, one objected to
+    sharing): the population pages are tested against the refreshed place. They are unrelated to every user."""
+    for resource in [*population_people.place(), *population_people.objectors()]:
+        patient = resource["id"] if resource["resourceType"] == "Patient" else None
+        for element in ("subject", "patient"):
+            reference = str((resource.get(element) or {}).get("reference", ""))
+            if reference.startswith("Patient/"):
+                patient = reference.split("/", 1)[1]
+        made = copy.deepcopy(resource)
+        made.setdefault("meta", {"source": population_people.GP})
+        yield Entry(made, patient, "")
+
+
+POPULATION_OBJECTORS = frozenset({"gp-olive", "gp-percy"})  # the records their objections name
+POPULATION_WITHHELD = frozenset({"gp-olive", "acute-olive", "gp-percy"})  # every record of those people
 
 
 @lru_cache(maxsize=1)
@@ -296,6 +367,7 @@ def entries() -> tuple[Entry, ...]:
     found = list(_directory())
     for who in SUBJECTS:
         found.extend(_person(who))
+    found.extend(_population())
     return tuple(found)
 
 
@@ -312,14 +384,27 @@ def copy_of(observation: Resource, new_id: str) -> Resource:
 
 
 # --- the oracle ------------------------------------------------------------------------------------------------
+def owner_of(patient: str) -> Subject | None:
+    """The subject whose record (first or second) this Patient id is."""
+    return next((s for s in SUBJECTS if patient in (s.patient_id, *(s.second_record(k) for k in SECOND_KINDS))), None)
+
+
 def _related(user: User, patient: str) -> bool:
     if user.resident_of is not None:
         return patient == user.resident_of
-    return any(s.patient_id == patient and s.related for s in SUBJECTS)
+    who = owner_of(patient)
+    return who is not None and who.related
 
 
 def _objected(patient: str) -> bool:
-    return any(s.patient_id == patient and s.objected for s in SUBJECTS)
+    """Objected to sharing (direct care honours this objection only)."""
+    who = owner_of(patient)
+    return (who is not None and who.objected) or patient == "gp-percy"
+
+
+def _opted_out(patient: str) -> bool:
+    """Objected to sharing or opted out of secondary use (secondary use honours both)."""
+    return _objected(patient) or patient in POPULATION_OBJECTORS
 
 
 def _own_code(user: User) -> str | None:
@@ -357,7 +442,7 @@ def secondary_visible(entry: Entry) -> bool:
     records of people who have not objected, less anything sensitive (whoever wrote it)."""
     if entry.patient is None or entry.resource["resourceType"] not in PERSONAL_TYPES:
         return True
-    return not _objected(entry.patient) and not entry.categories
+    return not _opted_out(entry.patient) and not entry.categories
 
 
 def secondary_keys(resource_type: str | None = None) -> set[str]:
@@ -388,12 +473,6 @@ def _visible_keys(user: User, resource_type: str | None, patient: str | None) ->
 @cache
 def entry_of(key: str) -> Entry:
     return next(e for e in entries() if e.key == key)
-
-
-def may_write(role_name: str, resource_type: str) -> bool:
-    """policy.may_write, for the personal types the matrix writes (Observation)."""
-    held = catalogue().get(role_name)
-    return held.may("record.write.clinical") or held.may("record.write.social-care")
 
 
 assert set(SENSITIVE_LABELS) >= {SENSITIVE_CATEGORY, OWN_CATEGORY}

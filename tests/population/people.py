@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from joinedup.access.consent_codes import OBJECTS_TO_SHARING, OPTS_OUT_OF_SECONDARY_USE, objection
+
 SCT = "http://snomed.info/sct"
 ICD = "http://hl7.org/fhir/sid/icd-10"
 GP = "https://joinedup.example/source/gp"
@@ -78,6 +80,7 @@ def medication(mid: str, pid: str, code: str, when: str) -> dict[str, Any]:
 
 # Valid test-range NHS numbers (Modulo 11).
 ANN, BOB, CAROL, DAN = "9434765919", "9434765870", "9999999999", "9000000009"
+OLIVE, PERCY = "9434765900", "9434765927"
 
 
 def place() -> list[dict[str, Any]]:
@@ -118,3 +121,26 @@ def place() -> list[dict[str, Any]]:
         },
     ]
     return people + ann + bob
+
+
+def objectors() -> list[dict[str, Any]]:
+    """Olive opted out of secondary use on her GP record; her hospital record (same NHS number) says nothing.
+    Percy objected to sharing. Both are frail adults with emergency admissions: counted, they would be listed."""
+    made: list[dict[str, Any]] = [
+        patient("gp-olive", OLIVE, "1941-02-01"),
+        patient("acute-olive", OLIVE, "1941-02-01", ACUTE),
+        patient("gp-percy", PERCY, "1944-07-01"),
+        {**objection("gp-olive", OPTS_OUT_OF_SECONDARY_USE, "olive-opt-out"), "meta": {"source": ACUTE}},
+        {**objection("gp-percy", OBJECTS_TO_SHARING, "percy-objection"), "meta": {"source": GP}},
+    ]
+    for who, record in (("olive", "acute-olive"), ("percy", "gp-percy")):
+        made += [
+            condition(f"{who}-c1", f"gp-{who}", SCT, "84114007", "2019-01-01"),  # heart failure
+            condition(f"{who}-c2", f"gp-{who}", SCT, "44054006", "2018-01-01"),  # diabetes
+            condition(f"{who}-a1", record, ICD, "W19", "2024-03-01", ACUTE),
+            observation(f"{who}-o1", f"gp-{who}", "161898004", "2024-01-01"),  # a fall
+            admission(f"{who}-e1", record, "2024-03-01", "2024-03-09"),
+            admission(f"{who}-e2", record, "2023-09-01", "2023-09-04"),
+            *[medication(f"{who}-m{i}", f"gp-{who}", f"drug{i}", "2024-10-01") for i in range(6)],
+        ]
+    return made

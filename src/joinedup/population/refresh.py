@@ -16,6 +16,7 @@ from .code_sets import load_code_sets, versions
 from .extract import ExtractReport, refresh_views
 from .features import build_features
 from .loading import NdjsonSource, ResourceSource
+from .objections import withhold_objectors
 from .persons import build_persons
 from .risk_model import ModelReport, compare_with_truth, train_and_score
 from .segments import build_segments
@@ -35,6 +36,7 @@ class RefreshReport:
     seconds: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     extract: ExtractReport | None = None  # what an incremental refresh read again
+    withheld_people: int = 0  # people left out because they objected to secondary use (objections.py)
 
 
 def train_date_for(index_date: date) -> date:
@@ -75,6 +77,7 @@ def refresh(
     seconds["views"] = time.perf_counter() - started
     mark = time.perf_counter()
     build_persons(con)
+    withheld = withhold_objectors(con)  # before any figure: every one downstream leaves them out
     step("persons")
     load_code_sets(con)
     if history:
@@ -104,7 +107,7 @@ def refresh(
     record_snapshot(con)
     seconds["segments and lists"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
-    report = RefreshReport(index_date.isoformat(), counts, model, seconds, versions(), extract)
+    report = RefreshReport(index_date.isoformat(), counts, model, seconds, versions(), extract, withheld)
     con.execute("CREATE OR REPLACE TABLE refresh_report (report JSON)")
     con.execute("INSERT INTO refresh_report VALUES (?)", [orjson.dumps(report).decode()])
     return report

@@ -22,6 +22,7 @@ import sqlglot
 from .case_finding import case_finding_sql
 from .code_sets import code_tables
 from .features import scripts
+from .objections import kept_rows, objection_statements
 from .persons import PERSON, PERSON_MAP
 from .refresh import train_date_for
 from .risk_model import ModelReport, train_and_score
@@ -74,6 +75,10 @@ def spark_refresh(spark: SparkSession, index_date: date, source: str = "resource
         _table(spark, f"v_{name}", compile_view(view_definition(name), "spark", source).sql)
     _run(spark, PERSON_MAP)
     _run(spark, PERSON)
+    for statement in objection_statements():  # people who objected to secondary use are left out (objections.py)
+        _run(spark, statement)
+    for name in VIEW_NAMES:
+        _table(spark, f"v_{name}", to_spark(f"CREATE OR REPLACE TABLE v_{name} AS {kept_rows(f'v_{name}')}")[1])
     for name, (columns, rows) in code_tables().items():
         schema = ", ".join(f"{column.split()[0]} {_SPARK_TYPES[column.split()[1]]}" for column in columns.split(", "))
         spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
