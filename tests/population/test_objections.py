@@ -136,6 +136,7 @@ def _pages_app(folder: Path, template: Path, resources: list[dict[str, Any]]) ->
         export_dir=folder / "exports",
         population_db=folder / "population.duckdb",
         pseudonym_key_file=folder / "pseudonym.key",
+        served_on_loopback=True,  # the demo sign-in is offered only on loopback (decision 0311)
     )
     return TestClient(create_app(settings), base_url="http://127.0.0.1:8000")
 
