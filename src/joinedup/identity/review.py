@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 
+from joinedup.access.roles import catalogue
 from joinedup.fhir import dates
 from joinedup.fhir.errors import Forbidden, InvalidRequest, NotFound
 
@@ -33,14 +34,21 @@ from .resources import (
     task_resource,
 )
 
-# Roles that only read (as the gate's role policy has it): they may not decide about links.
-READ_ONLY_ROLES = frozenset({"resident", "analyst"})
+# Deciding that records are (or are not) one person changes whose record everyone sees: a capability of its own
+# (roles.json), held by the clinical and social care roles that review links and by the system.
+LINK_CAPABILITY = "person-index.link"
+
+
+def may_decide_links(role_name: str) -> bool:
+    """Whether the role may accept or reject a link, merge or unmerge (an unknown role may not)."""
+    roles = catalogue()
+    return roles.known(role_name) and roles.get(role_name).may(LINK_CAPABILITY)
 
 
 class Reviewer:
     def __init__(self, index: IndexStore, viewer: IndexStore) -> None:
         """index: the person index as the system; viewer: the same gate with the reviewer's AccessContext."""
-        if viewer.ctx.role in READ_ONLY_ROLES:
+        if not may_decide_links(viewer.ctx.role):
             raise Forbidden(f"The role '{viewer.ctx.role}' may not review record links")
         self.store = index
         self.writer = index

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from joinedup.fhir.errors import Forbidden, InvalidRequest, NotFound
 from joinedup.identity.index_store import IndexStore
 from joinedup.identity.resources import ReviewStatus
-from joinedup.identity.review import READ_ONLY_ROLES, Reviewer
+from joinedup.identity.review import Reviewer, may_decide_links
 from joinedup.identity.review_view import ReviewView, field_label, review_view
 
 from ..routes.common import gate, see_other
@@ -54,7 +54,7 @@ def _queue(request: Request, who: SignedIn) -> list[ReviewView]:
 @router.get("/identity/review", include_in_schema=False)
 async def queue_page(request: Request, done: str = "") -> Response:
     who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    if not may_decide_links(who.role):
         return _not_a_reviewer(request)
     views = await run_in_threadpool(_queue, request, who)
     notice = {"accepted": "Records linked.", "rejected": "Records kept apart."}.get(done, "")
@@ -64,7 +64,7 @@ async def queue_page(request: Request, done: str = "") -> Response:
 @router.get("/identity/review/{task_id}", include_in_schema=False)
 async def review_page(request: Request, task_id: str) -> Response:
     who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    if not may_decide_links(who.role):
         return _not_a_reviewer(request)
     viewer = IndexStore(gate(request), who.access_context(request))
     try:
@@ -92,7 +92,7 @@ def _render_review(request: Request, view: ReviewView, error: str, status_code: 
 @router.post("/identity/review/{task_id}", include_in_schema=False)
 async def decide(request: Request, task_id: str, decision: Annotated[str, Form()] = "") -> Response:
     who = require_user(request)
-    if who.role in READ_ONLY_ROLES:
+    if not may_decide_links(who.role):
         return _not_a_reviewer(request)
     viewer = IndexStore(gate(request), who.access_context(request))
     reviewer = Reviewer(IndexStore(gate(request)), viewer)
