@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     if shutil.which("java") is None:
-        pytest.skip("Java is absent: pyspark local mode needs a JVM (apt-get install openjdk-17-jre-headless)")
+        pytest.skip("Java is absent: pyspark local mode needs a JVM (`bash scripts/ensure-java.sh` installs one)")
     session = SparkBackend.local_session(cores=2)
     yield session
     session.stop()
