@@ -76,3 +76,9 @@ def test_resident_home_links_their_access_log_and_nothing_for_staff(web: TestCli
     assert _links(page, "role-pages") == {"/my-access-log"}
     assert "Who has looked at your record" in page
     assert web.get("/my-access-log").status_code == 200
+
+
+def test_staff_lists_come_before_their_other_pages(web: TestClient) -> None:
+    sign_in_as(web, "gp")
+    page = web.get("/").text
+    assert page.index("Registered patients") < page.index("Also for your role")
