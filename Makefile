@@ -22,10 +22,11 @@ $(ASSETS): package.json package-lock.json
 demo: $(INSTALLED) $(ASSETS)
 	$(BIN)/joinedup demo
 
-## The whole test suite: lint, types, unit and integration tests on SQLite and a real PostgreSQL server
+## The whole test suite: lint, types, unit and integration tests on SQLite and a real PostgreSQL server, Spark on Java
 test: $(INSTALLED) $(ASSETS)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-java.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -28,6 +28,7 @@ from joinedup.store.fhir_store import FhirStore
 from joinedup.store.migrate import upgrade
 
 from .support.postgres_server import PostgresServer
+from .support.xdist_groups import pytest_collection_modifyitems  # noqa: F401  (the hook: xdist groups on pytest 9.2)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -114,7 +114,10 @@ def _loopback_only(route: Route) -> None:
         route.abort()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API leaves an event loop running on the main thread while it is
+# open, so every asyncio.run() later in the same worker fails ("cannot be called from a running event loop"). The
+# browser tests are one xdist group, run together, so the browser starts once and stops after the last of them.
+@pytest.fixture(scope="package")
 def browser_contexts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, BrowserContext]]:
     executable = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

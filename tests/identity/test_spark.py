@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +11,16 @@ from joinedup.identity.backends import DuckDBBackend, SparkBackend
 from joinedup.identity.model import LinkageModel
 from joinedup.identity.record import LinkageRecord
 
-pytestmark = pytest.mark.slow
+from ..population.spark_session import spark_session
+
+# In the "spark" group: the worker's one local session (started like SparkBackend.local_session, with Splink's
+# jar), shared with the population and conformance tests instead of a second JVM or a stop and restart.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("Java is absent: pyspark local mode needs a JVM (apt-get install openjdk-17-jre-headless)")
-    session = SparkBackend.local_session(cores=2)
-    yield session
-    session.stop()
+def spark() -> Any:
+    return spark_session()
 
 
 def test_spark_predictions_agree_with_duckdb(

@@ -25,7 +25,7 @@ def _session() -> Any:
 
 def spark_session() -> Any:
     if shutil.which("java") is None:
-        pytest.skip("Java is absent: pyspark local mode needs a JVM (apt-get install openjdk-17-jre-headless)")
+        pytest.skip("Java is absent: pyspark local mode needs a JVM (`bash scripts/ensure-java.sh` installs one)")
     session = _session()
     if session.sparkContext._jsc is None:  # stopped by another module's fixture: start afresh
         _session.cache_clear()

@@ -37,7 +37,7 @@ def test_spa_triage_sees_open_referrals(web: TestClient) -> None:
 
 def test_ig_manager_and_care_home_homes_say_what_waits(web: TestClient) -> None:
     sign_in_as(web, "ig-manager")
-    assert "arrive with information governance" in web.get("/").text
+    assert "have no pages of their own yet" in web.get("/").text
     sign_in_as(web, "care-home-staff")
     assert "residents arrives with care coordination" in web.get("/").text
 

@@ -49,11 +49,11 @@ def location_of(resource_type: str, loc: Iterable[int | str]) -> str:
     return text
 
 
-def _structure_issues(resource: Mapping[str, Any], resource_type: str) -> list[Issue]:
+def _structure_issues(resource: Mapping[str, Any], resource_type: str, fast: bool) -> list[Issue]:
     model = _model_for(resource_type)
     if model is None:
         return _domain_resource_issues(resource, resource_type)
-    if is_known_valid(resource, resource_type):
+    if fast and is_known_valid(resource, resource_type):
         return []
     return _pydantic_issues(model, resource, resource_type)
 
@@ -109,8 +109,11 @@ def _nhs_number_issues(resource: Mapping[str, Any], resource_type: str) -> list[
     return issues
 
 
-def validation_issues(resource: Any, expected_type: str | None = None) -> list[Issue]:
-    """Every problem with a resource as R4 content, with its location; empty when it is valid."""
+def validation_issues(resource: Any, expected_type: str | None = None, *, fast: bool = True) -> list[Issue]:
+    """Every problem with a resource as R4 content, with its location; empty when it is valid.
+
+    `fast` lets the pre-check (fast_schema) pass a resource it knows is valid without pydantic; with fast=False
+    every resource goes through pydantic, the authoritative check the pre-check must agree with."""
     if not isinstance(resource, dict):
         return [Issue("A resource must be a JSON object", code="structure", location="$")]
     resource_type = resource.get("resourceType")
@@ -129,7 +132,7 @@ def validation_issues(resource: Any, expected_type: str | None = None) -> list[I
     resource_id = resource.get("id")
     if resource_id is not None and (not isinstance(resource_id, str) or not ID_PATTERN.match(resource_id)):
         return [Issue("id must be 1-64 characters of A-Z a-z 0-9 - .", code="value", location=f"{resource_type}.id")]
-    return _structure_issues(resource, resource_type) + _nhs_number_issues(resource, resource_type)
+    return _structure_issues(resource, resource_type, fast) + _nhs_number_issues(resource, resource_type)
 
 
 def validate_resource(resource: Any, expected_type: str | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Each role's home page: which lists it shows, and an honest note of what waits for later issues."""
+"""Each role's home page: which lists it shows, and an honest note of what waits for later issues. The pages a
+role may use beyond its lists are linked from the template (role_pages.pages_for)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from .home_lists import PersonList
 from .session import SignedIn
 
 CARE_COORDINATION = "care coordination"
-GOVERNANCE = "information governance"
 
 
 @dataclass
@@ -113,15 +113,12 @@ def home_for(caller: CallerHandle, who: SignedIn, page: int = 1) -> Home:
         return Home(
             "Your record",
             own_record=who.user.split("/", 1)[1],
-            waits=[f"Sharing preferences and who has looked at your record arrive with {GOVERNANCE}."],
+            waits=["Choosing who may see your record cannot be done online yet."],
         )
     if who.role == "ig-manager" or org is None:
         return Home(
             "Information governance console",
-            waits=[
-                f"The audit log, consent and objections, break-glass reviews and sensitive-record settings arrive with "
-                f"{GOVERNANCE}. You can already search for a person and open their record.",
-            ],
+            waits=["Consent, objections and sensitive-record settings have no pages of their own yet."],
         )
     if who.role in {"gp", "mdg-coordinator"}:
         return _gp(caller, who, org, page)

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from .csrf import csrf_token
+from .role_pages import pages_for
 from .session import signed_in
 
 SERVICE_NAME = "JoinedUp"
@@ -24,6 +25,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["service_name"] = SERVICE_NAME
+    env.globals["pages_for"] = pages_for  # the pages each role may use, for the header's menu and the home page
     return env
 
 

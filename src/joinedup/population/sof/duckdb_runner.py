@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from .views import CompiledView, compile_view
+from .views import CompiledView, ViewTable, compile_view
 
 RESOURCES_DDL = "CREATE TABLE IF NOT EXISTS resources (resource_type VARCHAR, id VARCHAR, resource JSON)"
 
@@ -23,9 +23,14 @@ def load_resources(con: duckdb.DuckDBPyConnection, resources: Iterable[dict[str,
 
 def run_view(con: duckdb.DuckDBPyConnection, view: dict[str, Any] | CompiledView) -> list[dict[str, Any]]:
     """A view's rows as dictionaries, values in Python types (collection columns parsed from JSON)."""
+    return run_view_table(con, view).rows
+
+
+def run_view_table(con: duckdb.DuckDBPyConnection, view: dict[str, Any] | CompiledView) -> ViewTable:
+    """A view's result with its column names as the engine reports them (known even when there are no rows)."""
     compiled = view if isinstance(view, CompiledView) else compile_view(view, "duckdb")
     cursor = con.execute(compiled.sql)
-    names = [c.name for c in compiled.columns]
+    names = [column[0] for column in cursor.description or ()]
     collections = {c.name for c in compiled.columns if c.collection}
     result = []
     for values in cursor.fetchall():
@@ -34,4 +39,4 @@ def run_view(con: duckdb.DuckDBPyConnection, view: dict[str, Any] | CompiledView
             if row[name] is not None:
                 row[name] = orjson.loads(row[name])
         result.append(row)
-    return result
+    return ViewTable(names, result)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from .views import CompiledView, compile_view
+from .views import CompiledView, ViewTable, compile_view
 
 # pyspark ships no type information, so the session and frames are Any here.
 SparkSession = Any
@@ -28,13 +28,19 @@ def register_resources(spark: SparkSession, resources: Iterable[dict[str, Any]],
 
 
 def run_view(spark: SparkSession, view: dict[str, Any] | CompiledView) -> list[dict[str, Any]]:
+    return run_view_table(spark, view).rows
+
+
+def run_view_table(spark: SparkSession, view: dict[str, Any] | CompiledView) -> ViewTable:
+    """A view's result with its column names as Spark reports them (known even when there are no rows)."""
     compiled = view if isinstance(view, CompiledView) else compile_view(view, "spark")
     collections = {c.name for c in compiled.columns if c.collection}
+    frame = spark.sql(compiled.sql)
     result = []
-    for record in spark.sql(compiled.sql).collect():
+    for record in frame.collect():
         row = record.asDict()
         for name in collections:
             if row[name] is not None:
                 row[name] = orjson.loads(row[name])
         result.append(row)
-    return result
+    return ViewTable(list(frame.columns), result)

@@ -40,6 +40,14 @@ class CompiledView:
     sql: str
 
 
+@dataclass(frozen=True)
+class ViewTable:
+    """A view's result as an engine ran it: column names in the engine's order, and rows keyed by them."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
 def _columns(select: dict[str, Any]) -> list[Column]:
     """The columns a select contributes, in the order the specification gives: column, select, unionAll."""
     found = [

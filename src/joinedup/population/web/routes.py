@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 from joinedup.access.permissions import SECONDARY_USE_READ
 from joinedup.care.permissions import CASELOAD_MANAGE
 from joinedup.web.csrf import csrf_token
+from joinedup.web.role_pages import pages_for
 from joinedup.web.routes.common import handle, settings
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import SERVICE_NAME, is_htmx
@@ -43,6 +44,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["service_name"] = SERVICE_NAME
+    env.globals["pages_for"] = pages_for  # the header's menu, as on every other page
     env.filters["shown"] = disclosure.shown
     env.filters["shown_share"] = disclosure.shown_share
     env.tests["suppressed"] = disclosure.suppressed
