@@ -1061,7 +1061,6 @@ TOKEN_REQUEST = {"grant_type": "client_credentials", "client_id": "mx-none", "cl
 PUBLIC: dict[tuple[str, str], tuple[bool, int, dict[str, Any]]] = {  # route: (a page?, status, request)
     ("GET", "/api/openapi.json"): (False, 200, {}),
     ("GET", "/api/docs"): (False, 200, {}),
-    ("GET", "/redoc"): (False, 200, {}),
     ("GET", "/healthz"): (False, 200, {}),
     ("GET", "/fhir/metadata"): (False, 200, {}),
     ("GET", "/fhir/.well-known/smart-configuration"): (False, 200, {}),

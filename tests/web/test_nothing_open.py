@@ -118,15 +118,20 @@ def test_a_signed_in_page_user_is_not_an_api_caller(anonymous_client: TestClient
 def test_api_documentation_needs_sign_in_and_is_off_in_production(
     client: TestClient, anonymous_client: TestClient, loaded: str, tmp_path: Path
 ) -> None:
-    for path in ("/api/docs", "/redoc", "/api/openapi.json"):
+    for path in ("/api/docs", "/api/docs/assets/swagger-ui-bundle.js", "/api/openapi.json"):
         refused = anonymous_client.get(path, follow_redirects=False)
         assert refused.status_code == 303 and refused.headers["location"] == f"/sign-in?next={path}"
     assert client.get("/api/openapi.json").json()["info"]["title"] == "JoinedUp"  # a bearer token
     sign_in_as(anonymous_client, "gp")
-    assert "swagger-ui" in anonymous_client.get("/api/docs").text  # a signed-in user
-    assert "redoc" in anonymous_client.get("/redoc").text
+    page = anonymous_client.get("/api/docs").text  # a signed-in user
+    assert "swagger-ui" in page
+    # Swagger UI's files come from the app (the pinned npm package), nothing from a CDN or another host
+    assert not re.findall(r"https?://(?!127\.0\.0\.1)", page), page
+    for asset in re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+)"', page):
+        assert anonymous_client.get(asset).status_code == 200, asset
+    assert anonymous_client.get("/redoc", follow_redirects=False).status_code == 404  # ReDoc is not offered
     settings = Settings(database_url=loaded, environment="production", export_dir=tmp_path / "exports")
     with TestClient(create_app(settings), base_url="https://127.0.0.1:8000") as production:
         production.headers.update(client.headers)
-        for path in ("/api/docs", "/redoc", "/api/openapi.json", "/docs/oauth2-redirect"):
+        for path in ("/api/docs", "/api/docs/assets", "/redoc", "/api/openapi.json", "/docs/oauth2-redirect"):
             assert path not in {getattr(r, "path", None) for r in production.app.routes}  # type: ignore[attr-defined]
