@@ -50,34 +50,23 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+# Key files that apps, CLI runs and servers started by tests make on first use: the pseudonymisation key, the session
+# cookie's signing key (decision 0311), the audit keyring, the checkpoint signing key and the checkpoint file (0312).
+KEY_FILES = {
+    "JOINEDUP_PSEUDONYM_KEY_FILE": "pseudonym.key",
+    "JOINEDUP_SESSION_SECRET_FILE": "session.key",
+    "JOINEDUP_AUDIT_KEY_FILE": "audit.key",
+    "JOINEDUP_AUDIT_SIGNING_KEY_FILE": "audit-signing.key",
+    "JOINEDUP_AUDIT_CHECKPOINT_FILE": "audit-checkpoints.jsonl",
+}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def key_files_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Apps built by tests (and servers they start) keep their key files — the pseudonymisation key and the session
-    cookie's signing key — in a temporary folder, not in ./var of the checkout the suite runs from."""
+    """Every key file the suite makes goes to a temporary folder, never to ./var of the checkout it runs from."""
     folder = tmp_path_factory.mktemp("keys")
-    variables = {"JOINEDUP_PSEUDONYM_KEY_FILE": "pseudonym.key", "JOINEDUP_SESSION_SECRET_FILE": "session.key"}
-    before = {variable: os.environ.get(variable) for variable in variables}
-    os.environ.update({variable: str(folder / name) for variable, name in variables.items()})
-    yield
-    for variable, value in before.items():
-        if value is None:
-            os.environ.pop(variable, None)
-        else:
-            os.environ[variable] = value
-
-
-@pytest.fixture(scope="session", autouse=True)
-def audit_keys_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The audit keyring, the checkpoint signing key and the checkpoint file (decision 0312) that apps, CLI runs
-    and servers started by tests make on first use go to a temporary folder, not to ./var of the checkout."""
-    folder = tmp_path_factory.mktemp("audit-keys")
-    paths = {
-        "JOINEDUP_AUDIT_KEY_FILE": folder / "audit.key",
-        "JOINEDUP_AUDIT_SIGNING_KEY_FILE": folder / "audit-signing.key",
-        "JOINEDUP_AUDIT_CHECKPOINT_FILE": folder / "audit-checkpoints.jsonl",
-    }
-    before = {variable: os.environ.get(variable) for variable in paths}
-    os.environ.update({variable: str(path) for variable, path in paths.items()})
+    before = {variable: os.environ.get(variable) for variable in KEY_FILES}
+    os.environ.update({variable: str(folder / name) for variable, name in KEY_FILES.items()})
     yield
     for variable, value in before.items():
         if value is None:
