@@ -57,8 +57,18 @@ class PersonIndex:
 
     # --- the review queue ---------------------------------------------------------------------------------------
     def reviews(self, caller: CallerHandle, status: ReviewStatus) -> list[ReviewItem]:
-        """Review items as the caller's own search finds them (the gate filters what they may see)."""
-        return IndexStore(caller).reviews(status)
+        """A reviewer's list is the index's reviews whose records they may both see: what the review pages show
+        them. (A review Task names its records only as inputs, so the gate shows the Task itself to the system
+        alone, and a reviewer's own search found none: the matrix showed the API list empty for every reviewer.)
+        Anyone else gets what their own search finds: the system everything, secondary use pseudonymised Tasks."""
+        if not self.may_link(caller):
+            return IndexStore(caller).reviews(status)
+        viewer = IndexStore(caller)
+        return [
+            item
+            for item in self.index.reviews(status)
+            if all(viewer.read("Patient", p) is not None for p in (item.patient_id, item.candidate_id) if p)
+        ]
 
     def review(self, caller: CallerHandle, task_id: str) -> ReviewView:
         return review_view(self.index, IndexStore(caller), task_id)
