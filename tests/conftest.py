@@ -51,19 +51,22 @@ def shared_path(*parts: str) -> Path:
 
 
 # Key files that apps, CLI runs and servers started by tests make on first use: the pseudonymisation key, the session
-# cookie's signing key (decision 0311), the audit keyring, the checkpoint signing key and the checkpoint file (0312).
+# cookie's signing key (decision 0311), the audit keyring, the checkpoint signing key and the checkpoint file (0312);
+# and the person index's blocking tables for PostgreSQL stores.
 KEY_FILES = {
     "JOINEDUP_PSEUDONYM_KEY_FILE": "pseudonym.key",
     "JOINEDUP_SESSION_SECRET_FILE": "session.key",
     "JOINEDUP_AUDIT_KEY_FILE": "audit.key",
     "JOINEDUP_AUDIT_SIGNING_KEY_FILE": "audit-signing.key",
     "JOINEDUP_AUDIT_CHECKPOINT_FILE": "audit-checkpoints.jsonl",
+    "JOINEDUP_PERSON_INDEX_KEYS_DIR": "person-index",  # the blocking tables of PostgreSQL stores
 }
 
 
 @pytest.fixture(scope="session", autouse=True)
 def key_files_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Every key file the suite makes goes to a temporary folder, never to ./var of the checkout it runs from."""
+    """Every key file (and blocking table) the suite makes goes to a temporary folder, never to ./var of the
+    checkout it runs from."""
     folder = tmp_path_factory.mktemp("keys")
     before = {variable: os.environ.get(variable) for variable in KEY_FILES}
     os.environ.update({variable: str(folder / name) for variable, name in KEY_FILES.items()})

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     identity_review_threshold: float = Field(
         default=0.2, description="Person index: send to review at or above this match probability (below: new person)"
     )
+    person_index_keys_dir: Path = Field(
+        default=Path("./var/person-index"),
+        description="Person index: the folder of a non-SQLite store's blocking table (SQLite's sits beside its file)",
+    )
     node_modules: Path = Field(
         default=Path("./node_modules"), description="Where `npm ci` put nhsuk-frontend and htmx.org for the pages"
     )

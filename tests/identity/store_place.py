@@ -10,6 +10,7 @@ from joinedup.fhir.source import SOURCE_URI_PREFIX
 from joinedup.identity.index_store import PURPOSE, IndexStore
 from joinedup.identity.model import LinkageModel
 from joinedup.identity.resources import PersonState
+from joinedup.settings import Settings
 from joinedup.store.fhir_store import FhirStore
 
 from .people import Person, moved_address, patient
@@ -39,7 +40,8 @@ def tiny_place(store: FhirStore, model: LinkageModel, people: list[Person]) -> T
     twice with a nickname and no NHS number on the council's side (probabilistic), one recorded once, and a council
     record with nothing but a family name (too sparse to match)."""
     gate = AccessGate(store)
-    place = TinyPlace(gate, IndexStore(gate.for_system(PURPOSE)))
+    keys_dir = Settings().person_index_keys_dir  # the suite's temporary folder (tests/conftest.py KEY_FILES)
+    place = TinyPlace(gate, IndexStore(gate.for_system(PURPOSE), keys_dir))
     place.index.save_model(model)
     same_nhs = people[0]
     nickname = next(p for p in people[1:] if p.nickname)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from joinedup.identity.batch_service import BatchLinker
 from joinedup.identity.decisions import Thresholds
-from joinedup.identity.index_store import PURPOSE, IndexStore
+from joinedup.identity.index_store import IndexStore
 from joinedup.identity.model import LinkageModel
 from joinedup.identity.resources import ReviewStatus
 
@@ -21,7 +21,7 @@ WHO = place.person(1)
 def _review_queue(web: TestClient, model: LinkageModel) -> IndexStore:  # noqa: F811
     """The council's record of WHO under a familiar name and without an NHS number; every probabilistic pair to
     review (an upper threshold no pair reaches)."""
-    index = IndexStore(web.app.state.services.gate.for_system(PURPOSE))  # type: ignore[attr-defined]
+    index: IndexStore = web.app.state.person_index.index  # type: ignore[attr-defined]  # the app's, with its settings
     index.save_model(model)
     council = place.patient(WHO)
     council.update(id="council-1", identifier=[], name=[{"family": WHO.family, "given": [WHO.given[:3]]}])

@@ -45,7 +45,8 @@ def run_batch(settings: Settings, console: Console, retrain: bool = False) -> Li
                 progress.advance(tasks[phase], done)
 
             thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
-            linker = BatchLinker(IndexStore(gate.for_system(PURPOSE)), thresholds, progress=advance)
+            index = IndexStore(gate.for_system(PURPOSE), settings.person_index_keys_dir)
+            linker = BatchLinker(index, thresholds, progress=advance)
             return linker.run(retrain=retrain)
     finally:
         gate.close()
@@ -89,7 +90,7 @@ def link_after_load(settings: Settings, console: Console) -> None:
 
     gate = AccessGate.open(settings.database_url)
     try:
-        index = IndexStore(gate.for_system(PURPOSE))
+        index = IndexStore(gate.for_system(PURPOSE), settings.person_index_keys_dir)
         thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
         linker = ArrivalLinker(index, thresholds)
         if linker.scorer() is None:

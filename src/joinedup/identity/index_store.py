@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -44,6 +45,7 @@ from .resources import (
 PURPOSE = "person-index"
 MODEL_BINARY_ID = "person-index-model"
 WRITE_CHUNK = 500  # resources per transaction bundle
+DEFAULT_KEYS_DIR = Path("var/person-index")
 
 
 def source_name(patient: Resource) -> str:
@@ -57,8 +59,10 @@ def linkage_record(patient: Resource) -> LinkageRecord:
 
 
 class IndexStore:
-    def __init__(self, handle: CallerHandle) -> None:
+    def __init__(self, handle: CallerHandle, keys_dir: Path = DEFAULT_KEYS_DIR) -> None:
+        """keys_dir: where the blocking table of a non-SQLite store is kept (Settings.person_index_keys_dir)."""
         self.handle = handle
+        self.keys_dir = keys_dir
 
     @property
     def ctx(self) -> AccessContext:
@@ -158,7 +162,7 @@ class IndexStore:
 
     def candidate_keys(self, model: LinkageModel) -> CandidateKeys:
         """The index's own blocking table for this store, keyed as the model blocks (see `candidate_keys`)."""
-        return CandidateKeys(default_path(self._system().store_url), model.config.prediction_keys)
+        return CandidateKeys(default_path(self._system().store_url, self.keys_dir), model.config.prediction_keys)
 
     def save_model(self, model: LinkageModel) -> None:
         data = orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS)

@@ -15,6 +15,6 @@ HOOK_NAME = "person-index arrivals"
 
 def install(gate: AccessGate, settings: Settings) -> PersonIndex:
     thresholds = Thresholds(settings.identity_link_threshold, settings.identity_review_threshold)
-    person_index = PersonIndex(gate.for_system(PURPOSE), thresholds)
+    person_index = PersonIndex(gate.for_system(PURPOSE), thresholds, settings.person_index_keys_dir)
     gate.after_write.register("Patient", HOOK_NAME, person_index.place_arrival)
     return person_index

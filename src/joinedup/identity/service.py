@@ -7,12 +7,14 @@ decide about links. Decisions are written by the index as the system, with the r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from joinedup.access.handle import CallerHandle, SystemHandle
 from joinedup.fhir.errors import NotFound
 
 from .arrivals import ArrivalLinker
 from .decisions import Thresholds
-from .index_store import IndexStore
+from .index_store import DEFAULT_KEYS_DIR, IndexStore
 from .permissions import PERSON_INDEX_LINK
 from .resources import Resource, ReviewItem, ReviewStatus, person_resource
 from .review import Reviewer
@@ -20,8 +22,8 @@ from .review_view import ReviewView, review_view
 
 
 class PersonIndex:
-    def __init__(self, system: SystemHandle, thresholds: Thresholds) -> None:
-        self.index = IndexStore(system)
+    def __init__(self, system: SystemHandle, thresholds: Thresholds, keys_dir: Path = DEFAULT_KEYS_DIR) -> None:
+        self.index = IndexStore(system, keys_dir)
         self.arrivals = ArrivalLinker(self.index, thresholds)
 
     def place_arrival(self, patient: Resource) -> None:
