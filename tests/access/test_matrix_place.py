@@ -305,12 +305,7 @@ def _person(who: Subject) -> Iterator[Entry]:
         pid,
         AUTHOR.code,
     )
-    if who.objected:
-        consent = objection(pid, OBJECTS_TO_SHARING, f"{pid}-objection")
-        consent["meta"] = _meta(practice)
-        yield Entry(consent, pid, practice.code)
-    if who.related:
-        yield from _relationships(pid)
+    yield from _objection_and_relationships(who, pid, practice)
     for kind in SECOND_KINDS:
         yield from _second_record(who, kind)
 
@@ -335,12 +330,17 @@ def _second_record(who: Subject, kind: str) -> Iterator[Entry]:
         org.code,
         categories,
     )
+    yield from _objection_and_relationships(who, rid, practice)
+
+
+def _objection_and_relationships(who: Subject, pid: str, practice: Org) -> Iterator[Entry]:
+    """The subject's objection (recorded by their practice) and care relationships, on one of their records."""
     if who.objected:
-        consent = objection(rid, OBJECTS_TO_SHARING, f"{rid}-objection")
+        consent = objection(pid, OBJECTS_TO_SHARING, f"{pid}-objection")
         consent["meta"] = _meta(practice)
-        yield Entry(consent, rid, practice.code)
+        yield Entry(consent, pid, practice.code)
     if who.related:
-        yield from _relationships(rid)
+        yield from _relationships(pid)
 
 
 def _population() -> Iterator[Entry]:

@@ -15,9 +15,7 @@ from starlette.requests import Request
 
 from joinedup.access.accounts.sessions import SessionStore
 from joinedup.access.context import AccessContext
-from joinedup.access.roles import catalogue
 from joinedup.api.deps import services
-from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 SESSION_KEY = "session_id"
 _NOT_LOOKED_UP = object()
@@ -49,12 +47,6 @@ class SignedIn:
     @property
     def is_resident(self) -> bool:
         return self.role == "resident"
-
-    @property
-    def may_link_records(self) -> bool:
-        """Whether the navigation offers the person index's review (its pages check the same capability)."""
-        roles = catalogue()
-        return roles.known(self.role) and roles.get(self.role).may(PERSON_INDEX_LINK)
 
     def access_context(self, request: Request) -> AccessContext:
         return AccessContext(
