@@ -20,6 +20,7 @@ from joinedup.api.limits import BodyLimitMiddleware
 from joinedup.api.operations import install_operations
 from joinedup.api.outcome import install_error_handlers
 from joinedup.api.public import public
+from joinedup.care import install as care
 from joinedup.identity import install as identity
 from joinedup.settings import Settings
 from joinedup.web.csrf import CsrfTokenMiddleware
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CsrfTokenMiddleware, limit=settings.max_request_bytes)  # every page form carries the token
     app.add_middleware(RequireCredentialsMiddleware)  # nothing is open by default (decision 0311)
     install_error_handlers(app)
+    care.install(app, gate, settings)  # its operations join the table, its pages their routes
     install_operations(app)  # the operations table first, so /fhir/Task/{id}/$… and /fhir/$export are theirs
     app.include_router(identity_router)
     app.include_router(auth_routes.router)  # OAuth2 token endpoint, SMART configuration (before /fhir/{type})

@@ -212,6 +212,7 @@ class AccessGate(GateChecks):
         with self._audited(ctx, "create", what, patients) as detail:
             store_ctx = self._writing(ctx, resource_type, "c")
             self._require_related(ctx, store_ctx, resource)
+            self._stamp(ctx, resource)
             outcome = self._store.create(store_ctx, resource, if_none_exist)
             self._write_audit(detail, what, patients, outcome)
         self._after(outcome)
@@ -226,6 +227,7 @@ class AccessGate(GateChecks):
             store_ctx = self._writing(ctx, resource_type, "u")
             self._require_visible_existing(ctx, store_ctx, resource_type, resource_id)
             self._require_related(ctx, store_ctx, resource)
+            self._stamp(ctx, resource)
             outcome = self._store.update(store_ctx, resource_type, resource_id, resource, if_match)
             self._write_audit(detail, what, patients, outcome)
         self._after(outcome)
@@ -285,6 +287,23 @@ class AccessGate(GateChecks):
             # for system clients (feeds), whose access is unrestricted anyway.
             raise Forbidden("Bundles are accepted from system clients only")
         return store_ctx
+
+    def write_together(self, ctx: AccessContext, bundle: dict[str, Any]) -> list[EntryResult]:
+        """A care service's writes that must land together (a referral's ServiceRequest and Task, say), made as one
+        transaction Bundle for a caller of any role: each entry is checked as the same single write would be
+        (write permission, scopes, a relationship with every person it names, the existing resource visible), and
+        conditional or read entries are refused. The HTTP Bundle endpoint stays for system clients (decision 0500)."""
+        what: list[str] = []
+        with self._audited(ctx, "transaction", what, set()) as detail:
+            store_ctx = self._store_context(ctx)
+            if not self.policy.sees_everything(ctx):
+                self._check_entries(ctx, store_ctx, bundle)
+            self._stamp_bundle(ctx, bundle)
+            results = BundleProcessor(self._store).transaction(store_ctx, bundle)
+            detail["entries"] = len(results)
+            what.extend(r.location.split("/_history/")[0] for r in results if r.location)
+        self._after_entries(results)
+        return results
 
     def transaction(self, ctx: AccessContext, bundle: dict[str, Any]) -> list[EntryResult]:
         what: list[str] = []

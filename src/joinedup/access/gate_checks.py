@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from joinedup.fhir.errors import Forbidden, Gone, NotFound
+from joinedup.fhir.source import SOURCE_URI_PREFIX, stamp_source
 from joinedup.store.context import SYSTEM, StoreContext, Visibility
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.results import Found, SearchPage
@@ -19,10 +20,11 @@ from joinedup.store.results import Found, SearchPage
 from .audit.subjects import patients_in
 from .audit.trail import Actor, AuditTrail
 from .context import AccessContext
+from .personal_types import PERSONAL_TYPES
 from .pseudonymise import Pseudonymiser
 from .scopes import parse_scopes
 from .secondary_use import refuse_named_person
-from .visibility import SecondaryUseVisibility
+from .visibility import ODS_SYSTEM, SecondaryUseVisibility
 
 
 class Policy(Protocol):
@@ -127,3 +129,63 @@ class GateChecks:
             except (NotFound, Gone):
                 raise Forbidden(f"You have no care relationship with Patient/{patient_id}") from None
 
+    # --- what a caller writes carries their organisation, and a care service's transaction is checked entry by entry
+    def _organisation_code(self, organisation: str) -> str | None:
+        """The ODS code of 'Organization/<id>' (read as the system: the caller's own directory entry)."""
+        cache: dict[str, str | None] = self.__dict__.setdefault("_org_codes", {})
+        if organisation not in cache:
+            kind, _, org_id = organisation.partition("/")
+            code = None
+            if kind == "Organization" and org_id:
+                try:
+                    found = self._store.read(SYSTEM, "Organization", org_id).content or {}
+                except (NotFound, Gone):
+                    found = {}
+                code = next(
+                    (
+                        str(i["value"])
+                        for i in found.get("identifier") or []
+                        if isinstance(i, dict) and i.get("system") == ODS_SYSTEM and i.get("value")
+                    ),
+                    None,
+                )
+            cache[organisation] = code
+        return cache[organisation]
+
+    def _stamp(self, ctx: AccessContext, resource: dict[str, Any]) -> None:
+        """A professional's new content about a person says which organisation wrote it (the source tag), as a
+        partner's feed does: the record is a union, and 'written by your own organisation' is a rule of the gate
+        (visibility.CareVisibility). A resource that already says where it came from keeps it."""
+        if ctx.organisation is None or resource.get("resourceType") not in PERSONAL_TYPES:
+            return
+        code = self._organisation_code(ctx.organisation)
+        if code is not None:
+            stamp_source(resource, f"{SOURCE_URI_PREFIX}{code}", code)
+
+    def _stamp_bundle(self, ctx: AccessContext, bundle: dict[str, Any]) -> None:
+        for entry in bundle.get("entry") or []:
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(resource, dict):
+                self._stamp(ctx, resource)
+
+    def _check_entries(self, ctx: AccessContext, store_ctx: StoreContext, bundle: dict[str, Any]) -> None:
+        """Each entry of a caller's transaction checked as the single write it stands for."""
+        if bundle.get("type") != "transaction":
+            raise Forbidden("A care service's writes go together as one transaction")
+        for index, entry in enumerate(bundle.get("entry") or []):
+            request = entry.get("request") if isinstance(entry, dict) else None
+            if not isinstance(request, dict):
+                raise Forbidden(f"Entry {index} has no request")
+            method = str(request.get("method") or "")
+            url = str(request.get("url") or "").lstrip("/")
+            if method not in {"POST", "PUT", "DELETE"} or "?" in url or request.get("ifNoneExist"):
+                raise Forbidden(f"Entry {index}: only plain creates, updates and deletes may go together")
+            resource_type, _, resource_id = url.partition("/")
+            self._writing(ctx, resource_type, {"POST": "c", "PUT": "u", "DELETE": "d"}[method])
+            if method != "POST":
+                self._require_visible_existing(ctx, store_ctx, resource_type, resource_id.partition("/")[0])
+            resource = entry.get("resource")
+            if isinstance(resource, dict):
+                if resource.get("resourceType") != resource_type:
+                    raise Forbidden(f"Entry {index}'s resource is not a {resource_type}")
+                self._require_related(ctx, store_ctx, resource)

@@ -108,13 +108,15 @@ class CallerHandle:
     def transaction(self, bundle: dict[str, Any]) -> list[EntryResult]:
         return self._gate.transaction(self.context, bundle)
 
+    def write_together(self, bundle: dict[str, Any]) -> list[EntryResult]:
+        """A care service's writes as one transaction, each entry checked as its single write would be."""
+        return self._gate.write_together(self.context, bundle)
+
     def batch(self, bundle: dict[str, Any], outcome_of: Any) -> list[EntryResult]:
         return self._gate.batch(self.context, bundle, outcome_of)
 
     # --- bulk export jobs -----------------------------------------------------------------------------------
-    def export(
-        self, kind: str, types: Sequence[str], since: int | None, group_id: str | None, url: str
-    ) -> str:
+    def export(self, kind: str, types: Sequence[str], since: int | None, group_id: str | None, url: str) -> str:
         """Kick off a job with this caller's visibility; returns the job's id."""
         return self._gate.export_kick_off(self.context, ExportRequest(kind, tuple(types), since, group_id, url))
 

@@ -28,7 +28,9 @@ from .roles import role
 from .scopes import parse_scopes
 from .visibility import CareVisibility, DirectoryOnly, OwnRecordVisibility, SecondaryUseVisibility, Unrestricted
 
-CARE_PLANNING_TYPES = frozenset({"CarePlan", "CareTeam", "Goal", "Task", "ServiceRequest", "Communication", "Consent"})
+CARE_PLANNING_TYPES = frozenset(
+    {"CarePlan", "CareTeam", "Goal", "Task", "ServiceRequest", "Communication", "Consent", "List", "Flag"}
+)
 
 
 class GovernancePolicy:

@@ -9,7 +9,12 @@ ends the moment the record says it ends — a closed episode, a completed task, 
 - an open EpisodeOfCare managed by the user's organisation (or with the user as care manager) — this is also how
   a care home resident is recorded: a placement episode managed by the home;
 - an open ServiceRequest (referral) with the user or their organisation as performer;
-- an open Task owned by the user or their organisation.
+- an open Task owned by the user or their organisation;
+- (care coordination, decision 0500) a team of the user's organisation stands for the organisation: a
+  HealthcareService it provides that is a referral's performer or a Task's owner;
+- a multidisciplinary group: the people on a current List (an MDG's case-finding list or a huddle's agenda) whose
+  subject is a Group (of staff) the user is a member of;
+- residence: an in-progress Encounter at a Location the user's organisation manages (a care home's residents).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ OPEN_EPISODE = ("planned", "waitlist", "active", "onhold")
 OPEN_REFERRAL = ("draft", "active", "on-hold")
 OPEN_TASK = ("draft", "requested", "received", "accepted", "ready", "in-progress", "on-hold")
 ACTIVE_TEAM = ("active",)
+CURRENT_LIST = ("current",)
+RESIDING = ("in-progress",)  # a stay at a care home is an Encounter in progress at the home's Location
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class Principal:
                 )
         if self.organisation_id:
             found.append(("Organization", [self.organisation_id]))
+            teams = referring("HealthcareService", ("organization",), "Organization", [self.organisation_id])
+            found.append(("HealthcareService", ids_of("HealthcareService", teams)))
         return found
 
 
@@ -101,4 +110,19 @@ def related_patients(who: Principal) -> Select[tuple[str]] | None:
     sources.append(
         patients_of("Task", with_token("Task", "status", OPEN_TASK), referring_any("Task", ("owner",), people))
     )
+    groups = ids_of("Group", referring_any("Group", ("member",), people))
+    sources.append(
+        patients_of(
+            "List", with_token("List", "status", CURRENT_LIST), referring("List", ("subject",), "Group", groups)
+        )
+    )
+    if who.organisation_id:
+        homes = ids_of("Location", referring("Location", ("organization",), "Organization", [who.organisation_id]))
+        sources.append(
+            patients_of(
+                "Encounter",
+                with_token("Encounter", "status", RESIDING),
+                referring("Encounter", ("location",), "Location", homes),
+            )
+        )
     return any_of(*sources)

@@ -39,7 +39,9 @@ from joinedup.store.visibility_sql import (
     carries_label,
     carries_tag,
     concerns_patients,
+    has_token,
     patients_of,
+    refers_to_a_patient,
     token_codes_of,
     with_token,
 )
@@ -109,7 +111,14 @@ def _patient_sets(principal: Principal, user: str) -> PatientSets:
 
 
 def is_directory(row: FromClause) -> ColumnElement[bool]:
-    return row.c.resource_type.not_in(sorted(PERSONAL_TYPES))
+    """Directory data: not a personal type, or a Group of staff that names no person (a multidisciplinary group's
+    membership, decision 0500), which every signed-in role may read like any team in the directory."""
+    staff_group = and_(
+        row.c.resource_type == "Group",
+        has_token(row, "type", ("practitioner",)),
+        not_(refers_to_a_patient(row)),
+    )
+    return or_(row.c.resource_type.not_in(sorted(PERSONAL_TYPES)), staff_group)
 
 
 def type_allowed(row: FromClause, types: frozenset[str] | None) -> ColumnElement[bool] | None:
@@ -143,7 +152,10 @@ class CareVisibility:
             if labels:
                 rules.append(or_(own, not_(carries_label(row, labels))))
         personal = and_(*rules)
-        return _with_scope(or_(is_directory(row), personal), row, self.readable_types)
+        # A working record about nobody identified yet (a contact the single point of access has not matched to a
+        # person) is its writer's own: their organisation sees it, nobody else (decision 0500).
+        unidentified_own = and_(own, not_(refers_to_a_patient(row)))
+        return _with_scope(or_(is_directory(row), personal, unidentified_own), row, self.readable_types)
 
 
 @dataclass(frozen=True)

@@ -128,9 +128,25 @@ def guarded(operation: Operation) -> Callable[..., Awaitable[Response]]:
     return checked
 
 
+_DOMAIN_OPERATIONS: list[Operation] = []
+
+
+def register_operations(*operations: Operation) -> None:
+    """A domain's operations (its install() declares them once, decision 0314), joining the table before routing.
+    Registering the same operation again (a second app in one process) changes nothing."""
+    for operation in operations:
+        if operation not in _DOMAIN_OPERATIONS:
+            _DOMAIN_OPERATIONS.append(operation)
+
+
+def all_operations() -> tuple[Operation, ...]:
+    """The whole table: the FHIR surface's own operations, then the domains'."""
+    return (*OPERATIONS, *_DOMAIN_OPERATIONS)
+
+
 def install_operations(app: FastAPI) -> None:
     """Route every operation, before the generic FHIR routes whose patterns would take `/fhir/{type}/{id}/$…`."""
-    for operation in OPERATIONS:
+    for operation in all_operations():
         for path in operation.paths:
             app.add_api_route(path, guarded(operation), methods=[operation.method])
 
@@ -138,5 +154,5 @@ def install_operations(app: FastAPI) -> None:
 def operations_on(resource_type: str | None) -> list[Operation]:
     """The operations on one resource type (None: the system level), for the CapabilityStatement."""
     if resource_type is None:
-        return [o for o in OPERATIONS if o.level == "system"]
-    return [o for o in OPERATIONS if resource_type in o.resource_types]
+        return [o for o in all_operations() if o.level == "system"]
+    return [o for o in all_operations() if resource_type in o.resource_types]

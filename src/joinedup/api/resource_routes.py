@@ -76,9 +76,7 @@ async def conditional_update(resource_type: str, request: Request) -> Response:
     if not request.url.query:
         raise InvalidRequest("A PUT to a type needs search criteria (conditional update)", location="url")
     resource = await read_resource(request, services(request).settings.max_request_bytes)
-    outcome = await run_in_threadpool(
-        caller.conditional_update, resource_type, _query_string(request), resource
-    )
+    outcome = await run_in_threadpool(caller.conditional_update, resource_type, _query_string(request), resource)
     return _written_response(request, caller, outcome)
 
 
@@ -127,9 +125,7 @@ async def update(resource_type: str, resource_id: str, request: Request) -> Resp
     require_r4_type(resource_type)
     caller = handle(request)
     resource = await read_resource(request, services(request).settings.max_request_bytes)
-    outcome = await run_in_threadpool(
-        caller.update, resource_type, resource_id, resource, _if_match(request)
-    )
+    outcome = await run_in_threadpool(caller.update, resource_type, resource_id, resource, _if_match(request))
     return _written_response(request, caller, outcome)
 
 
@@ -143,9 +139,7 @@ async def patch(resource_type: str, resource_id: str, request: Request) -> Respo
     operations: Any = parse_json(await read_body(request, services(request).settings.max_request_bytes))
     if not isinstance(operations, list):
         raise InvalidRequest("A JSON Patch is an array of operations", location="$")
-    outcome = await run_in_threadpool(
-        caller.patch, resource_type, resource_id, operations, _if_match(request)
-    )
+    outcome = await run_in_threadpool(caller.patch, resource_type, resource_id, operations, _if_match(request))
     return _written_response(request, caller, outcome)
 
 

@@ -144,9 +144,7 @@ async def _history(request: Request, resource_type: str | None, resource_id: str
     pairs = _query_pairs(request)
     count, offset = _paging(pairs, DEFAULT_COUNT)
     since = _since(pairs)
-    page = await run_in_threadpool(
-        caller.history, resource_type, resource_id, since, count, offset
-    )
+    page = await run_in_threadpool(caller.history, resource_type, resource_id, since, count, offset)
     base = services(request).settings.fhir_base
     path = "/".join(p for p in (resource_type, resource_id, "_history") if p)
     kept = [(n, v) for n, v in pairs if n == "_since"]

@@ -1,2 +1,2 @@
-"""Care coordination (referrals, triage, caseloads, huddles, care plans, programmes, care homes): the domain the
-next issues build. For now it declares the capabilities roles.json already grants to its roles (decision 0315)."""
+"""Care coordination (referrals, the single point of access, caseloads, huddles; then care plans, programmes and
+care homes): the work of integrated care, done through the caller's handle. Decisions 05xx."""

@@ -268,4 +268,3 @@ def _insert_index(
     for kind, tuples in by_kind.items():
         if tuples:
             insert_rows(conn, INDEX_TABLES[kind], ("resource_pk", *INDEX_COLUMNS[kind]), tuples)
-

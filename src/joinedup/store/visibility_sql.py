@@ -128,3 +128,22 @@ def carries_tag(row: FromClause, system: str, codes: Select[tuple[str]]) -> Colu
             token.c.resource_pk == row.c.pk, token.c.param == "_tag", token.c.system == system, token.c.code.in_(codes)
         )
     )
+
+
+def refers_to_a_patient(row: FromClause) -> ColumnElement[bool]:
+    """The row refers to some Patient (any at all), or is one."""
+    ref = idx_reference.alias()
+    refers = exists(
+        select(literal(1)).select_from(ref).where(ref.c.resource_pk == row.c.pk, ref.c.target_type == "Patient")
+    )
+    return or_(row.c.resource_type == "Patient", refers)
+
+
+def has_token(row: FromClause, param: str, codes: Sequence[str]) -> ColumnElement[bool]:
+    """The row carries one of these codes in a token search parameter of its own type."""
+    token = idx_token.alias()
+    return exists(
+        select(literal(1))
+        .select_from(token)
+        .where(token.c.resource_pk == row.c.pk, token.c.param == param, token.c.code.in_(list(codes)))
+    )

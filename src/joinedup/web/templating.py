@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -18,7 +18,8 @@ SERVICE_NAME = "JoinedUp"
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("joinedup.web", "templates"),
+        # the web shell's templates, and the care domain's (templates/care/<sub-domain>/…)
+        loader=ChoiceLoader([PackageLoader("joinedup.web", "templates"), PackageLoader("joinedup.care", "templates")]),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
