@@ -106,6 +106,32 @@ def staff_id(org: Org, number: int) -> str:
     return f"prac-{org.code.lower()}-{number}"
 
 
+SPA_SERVICE = "svc-spa"  # the single point of access: the community trust's, staffed by its second nurse
+
+
+def team_id(org: Org) -> str:
+    return f"svc-{org.code.lower()}"
+
+
+def team_of(org: Org, number: int) -> str:
+    """The team (HealthcareService) a member of staff belongs to: the community trust's second nurse works at the
+    single point of access, its third manages its community nursing team; everyone else is in their org's team."""
+    return SPA_SERVICE if org is COMMUNITY and number == 2 else team_id(org)
+
+
+def team(org: Org) -> Resource:
+    """An organisation's team, as a referral's receiving service (care coordination, decision 0500)."""
+    return {
+        "resourceType": "HealthcareService",
+        "id": team_id(org),
+        "meta": meta(PLACE),
+        "active": True,
+        "providedBy": org.ref,
+        "name": f"{org.name} team",
+        "type": [{"text": f"{org.name} services"}],
+    }
+
+
 def organisations() -> Iterator[Resource]:
     for org in ORGS:
         resource: Resource = {
@@ -120,7 +146,8 @@ def organisations() -> Iterator[Resource]:
             resource["partOf"] = {"reference": f"Organization/{PLACE.id}"}
         yield resource
         if org.staff_role is not None:
-            for number in (1, 2):
+            yield team(org)
+            for number in (1, 2, 3) if org is COMMUNITY else (1, 2):
                 yield {
                     "resourceType": "Practitioner",
                     "id": staff_id(org, number),
@@ -141,7 +168,17 @@ def organisations() -> Iterator[Resource]:
                     "practitioner": {"reference": f"Practitioner/{staff_id(org, number)}"},
                     "organization": {"reference": f"Organization/{org.id}"},
                     "code": [coded(*org.staff_role)],
+                    "healthcareService": [{"reference": f"HealthcareService/{team_of(org, number)}"}],
                 }
+    yield {
+        "resourceType": "HealthcareService",
+        "id": SPA_SERVICE,
+        "meta": meta(PLACE),
+        "active": True,
+        "providedBy": COMMUNITY.ref,
+        "name": "Single point of access (Centre of Contact)",
+        "type": [coded("310023007", "Single point of access service")],
+    }
     yield {
         "resourceType": "Location",
         "id": "loc-vm101",
