@@ -212,8 +212,7 @@ class AccessGate(GateChecks):
         with self._audited(ctx, "create", what, patients) as detail:
             store_ctx = self._writing(ctx, resource_type, "c")
             self._require_related(ctx, store_ctx, resource)
-            self._stamp(ctx, resource)
-            outcome = self._store.create(store_ctx, resource, if_none_exist)
+            outcome = self._store.create(store_ctx, self._stamped(ctx, resource), if_none_exist)
             self._write_audit(detail, what, patients, outcome)
         self._after(outcome)
         return outcome
@@ -227,8 +226,7 @@ class AccessGate(GateChecks):
             store_ctx = self._writing(ctx, resource_type, "u")
             self._require_visible_existing(ctx, store_ctx, resource_type, resource_id)
             self._require_related(ctx, store_ctx, resource)
-            self._stamp(ctx, resource)
-            outcome = self._store.update(store_ctx, resource_type, resource_id, resource, if_match)
+            outcome = self._store.update(store_ctx, resource_type, resource_id, self._stamped(ctx, resource), if_match)
             self._write_audit(detail, what, patients, outcome)
         self._after(outcome)
         return outcome
@@ -298,8 +296,7 @@ class AccessGate(GateChecks):
             store_ctx = self._store_context(ctx)
             if not self.policy.sees_everything(ctx):
                 self._check_entries(ctx, store_ctx, bundle)
-            self._stamp_bundle(ctx, bundle)
-            results = BundleProcessor(self._store).transaction(store_ctx, bundle)
+            results = BundleProcessor(self._store).transaction(store_ctx, self._stamped_bundle(ctx, bundle))
             detail["entries"] = len(results)
             what.extend(r.location.split("/_history/")[0] for r in results if r.location)
         self._after_entries(results)

@@ -152,21 +152,30 @@ class GateChecks:
             cache[organisation] = code
         return cache[organisation]
 
-    def _stamp(self, ctx: AccessContext, resource: dict[str, Any]) -> None:
+    def _stamped(self, ctx: AccessContext, resource: dict[str, Any]) -> dict[str, Any]:
         """A professional's new content about a person says which organisation wrote it (the source tag), as a
         partner's feed does: the record is a union, and 'written by your own organisation' is a rule of the gate
-        (visibility.CareVisibility). A resource that already says where it came from keeps it."""
+        (visibility.CareVisibility). A resource that already says where it came from keeps it. The caller's own
+        dict is left as it was (a copy is stamped)."""
         if ctx.organisation is None or resource.get("resourceType") not in PERSONAL_TYPES:
-            return
+            return resource
         code = self._organisation_code(ctx.organisation)
-        if code is not None:
-            stamp_source(resource, f"{SOURCE_URI_PREFIX}{code}", code)
+        if code is None:
+            return resource
+        meta = dict(resource.get("meta") or {})
+        meta["tag"] = list(meta.get("tag") or [])
+        copy = {**resource, "meta": meta}
+        stamp_source(copy, f"{SOURCE_URI_PREFIX}{code}", code)
+        return copy
 
-    def _stamp_bundle(self, ctx: AccessContext, bundle: dict[str, Any]) -> None:
+    def _stamped_bundle(self, ctx: AccessContext, bundle: dict[str, Any]) -> dict[str, Any]:
+        entries = []
         for entry in bundle.get("entry") or []:
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(resource, dict):
-                self._stamp(ctx, resource)
+                entry = {**entry, "resource": self._stamped(ctx, resource)}
+            entries.append(entry)
+        return {**bundle, "entry": entries}
 
     def _check_entries(self, ctx: AccessContext, store_ctx: StoreContext, bundle: dict[str, Any]) -> None:
         """Each entry of a caller's transaction checked as the single write it stands for."""

@@ -42,7 +42,7 @@ ROLES = (
     DemoRole("link-worker", "Social prescribing link worker", ("159033005",), 0, "Caseload"),
     DemoRole("spa-triage", "SPA triage", ("224535009", "415075003"), 1, "Open referrals to triage"),
     DemoRole("mdg-coordinator", "MDG coordinator", ("62247001",), 1, "People for the multidisciplinary group"),
-    DemoRole("team-manager", "Team manager", ("224535009", "415075003"), 2, "The team's caseloads, allocation and load"),
+    DemoRole("team-manager", "Team manager", ("224535009", "415075003"), 2, "Team caseloads and allocation"),
     DemoRole("care-home-staff", "Care home staff", (), 0, "Residents of the home"),
     DemoRole("ig-manager", "IG manager", (), 0, "Information governance console"),
     DemoRole("resident", "Resident", (), 0, "Their own record"),
