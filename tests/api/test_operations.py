@@ -8,7 +8,7 @@ from datetime import date
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from joinedup.api.operations import OPERATIONS
+from joinedup.api.operations import all_operations
 from joinedup.build import build_date
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
@@ -20,19 +20,19 @@ def test_every_operation_is_routed_to_its_handler(client: TestClient) -> None:
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    for operation in OPERATIONS:
+    for operation in all_operations():
         for path in operation.paths:
             routed = routes.get((path, operation.method))
             assert getattr(routed, "__wrapped__", routed) is operation.handler, path
 
 
 def test_the_person_index_operations_are_in_the_table_and_need_their_capability() -> None:
-    named = {(o.name, t): o for o in OPERATIONS for t in o.resource_types}
+    named = {(o.name, t): o for o in all_operations() for t in o.resource_types}
     for key in (("accept-link", "Task"), ("reject-link", "Task"), ("merge", "Person"), ("unmerge", "Person")):
         assert named[key].capability == PERSON_INDEX_LINK
         assert named[key].method == "POST" and named[key].level == "instance"
     assert ("everything", "Patient") in named and ("export", "Group") in named
-    assert any(o.name == "export" and o.level == "system" for o in OPERATIONS)
+    assert any(o.name == "export" and o.level == "system" for o in all_operations())
 
 
 def test_the_capability_statement_lists_every_operation_from_the_table(client: TestClient) -> None:
@@ -40,9 +40,7 @@ def test_the_capability_statement_lists_every_operation_from_the_table(client: T
     rest = statement["rest"][0]
     listed = {(r["type"], o["name"], o["definition"]) for r in rest["resource"] for o in r.get("operation", [])}
     listed |= {(None, o["name"], o["definition"]) for o in rest["operation"]}
-    wanted = {
-        (t, o.name, o.definition) for o in OPERATIONS for t in (o.resource_types or (None,))
-    }
+    wanted = {(t, o.name, o.definition) for o in all_operations() for t in (o.resource_types or (None,))}
     assert listed == wanted
 
 
