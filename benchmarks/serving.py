@@ -62,11 +62,11 @@ def free_port() -> int:
 class Server:
     """`joinedup serve` in a child process with the given database, stopped on exit."""
 
-    def __init__(self, database_url: str, workers: int = 2) -> None:
+    def __init__(self, database_url: str, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.token = ""  # the system client's bearer token, once the server is up
-        env = {**os.environ, "JOINEDUP_DATABASE_URL": database_url, "JOINEDUP_BASE_URL": self.base}
+        env = {**os.environ, "JOINEDUP_DATABASE_URL": database_url, "JOINEDUP_BASE_URL": self.base, **(env or {})}
         self.process = subprocess.Popen(
             [
                 sys.executable,
