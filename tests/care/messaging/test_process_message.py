@@ -196,7 +196,9 @@ def test_a_person_not_held_here_is_refused_not_created(api: TestClient) -> None:
 
 
 def test_the_booking_example_is_not_implemented_here(api: TestClient) -> None:
-    refused(post(api, example(*BOOKING_REQUEST)), 501, "not-supported", "REC_NOT_IMPLEMENTED", "MessageHeader.eventCoding")
+    refused(
+        post(api, example(*BOOKING_REQUEST)), 501, "not-supported", "REC_NOT_IMPLEMENTED", "MessageHeader.eventCoding"
+    )
     assert referrals(api) == []
 
 
@@ -315,7 +317,9 @@ def test_a_malformed_message_is_refused_with_where_and_nothing_written(api: Test
 
 
 def test_a_body_that_is_not_json_is_refused_as_a_bad_request(api: TestClient) -> None:
-    response = api.post("/fhir/$process-message", content=b"{not json", headers={"content-type": "application/fhir+json"})
+    response = api.post(
+        "/fhir/$process-message", content=b"{not json", headers={"content-type": "application/fhir+json"}
+    )
     refused(response, 400, "structure", "REC_BAD_REQUEST")
 
 
@@ -328,7 +332,9 @@ def test_without_a_token_the_message_is_refused_401(receiving: str, anonymous_cl
 
 def test_a_role_without_message_process_is_refused_403_and_nothing_is_written(api: TestClient) -> None:
     for role in ("gp", "nurse", "spa-triage", "administrator"):
-        response = post(api, corrected(example(*VALIDATION_REQUEST)), token(api, role, f"Organization/{place.PRACTICE.id}"))
+        response = post(
+            api, corrected(example(*VALIDATION_REQUEST)), token(api, role, f"Organization/{place.PRACTICE.id}")
+        )
         assert response.status_code == 403, response.text
         assert response.json()["resourceType"] == "OperationOutcome"
     assert referrals(api) == []
@@ -344,8 +350,12 @@ def _refuse_task_inserts(database_url: str) -> None:
             conn.execute(text("CREATE TRIGGER refuse_tasks BEFORE INSERT ON resources WHEN NEW.resource_type = 'Task' "
                               "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))  # fmt: skip
         else:
-            conn.execute(text("CREATE FUNCTION refuse_tasks() RETURNS trigger AS $$ BEGIN IF NEW.resource_type = 'Task' "
-                              "THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_tasks() RETURNS trigger AS $$ BEGIN IF NEW.resource_type = 'Task' "
+                    "THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
             conn.execute(text("CREATE TRIGGER refuse_tasks BEFORE INSERT ON resources FOR EACH ROW "
                               "EXECUTE FUNCTION refuse_tasks()"))  # fmt: skip
     engine.dispose()
