@@ -164,6 +164,33 @@ def test_the_validation_request_example_makes_a_referral_for_the_service_and_ans
     assert task["for"] == {"reference": f"Patient/{PERSON.patient_id}"}
 
 
+def test_the_sender_in_our_directory_is_referenced_with_the_name_the_message_gives(api: TestClient) -> None:
+    ours = {"resourceType": "Organization", "name": "Riverbank Ambulance Service NHS Trust",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RND"}]}  # fmt: skip
+    made = api.post("/fhir/Organization", json=ours)
+    assert made.status_code == 201, made.text
+    assert post(api, corrected(example(*VALIDATION_REQUEST))).status_code == 200
+    (request,) = referrals(api)
+    assert request["requester"] == {"reference": f"Organization/{made.json()['id']}", "display": "Sender Organization"}
+
+
+def test_the_senders_episode_of_care_is_theirs_not_followed_and_not_written(api: TestClient) -> None:
+    """The example's Encounter names `EpisodeOfCare/d877…`, a record of the sender's the receiver does not hold: the
+    message is accepted, nothing here points at it and no stand-in is made for it."""
+    message = corrected(example(*VALIDATION_REQUEST))
+    assert post(api, message).status_code == 200
+    (request,) = referrals(api)
+    (task,) = tasks(api)
+    assert "EpisodeOfCare" not in json.dumps([request, task])
+    assert api.get("/fhir/EpisodeOfCare/d877b820-e72b-44d1-a627-195f54bfc606").status_code == 404
+    assert (
+        api.get("/fhir/Encounter", params={"identifier": "https://sender.url/Id/case-number|sender1234"})
+        .json()
+        .get("entry", [])
+        == []
+    )
+
+
 def test_the_receiving_team_sees_the_referral_and_the_person_through_its_own_relationship(api: TestClient) -> None:
     nurse = token(api, "hospital-doctor", f"Organization/{place.ACUTE.id}")
     assert api.get(f"/fhir/Patient/{PERSON.patient_id}", headers=nurse).status_code == 404  # no relationship yet
@@ -253,6 +280,26 @@ def test_a_re_referral_revokes_the_open_referral_first_in_the_same_transaction(a
     assert second["status"] == "active" and second["priority"] == "urgent"
     states = sorted(t["status"] for t in tasks(api))
     assert states == ["cancelled", "requested"]
+
+
+def test_the_same_service_request_in_a_new_message_is_a_re_referral(api: TestClient) -> None:
+    message = corrected(example(*VALIDATION_REQUEST))
+    assert post(api, message).status_code == 200
+    assert post(api, resent(message)).status_code == 200  # reason new, the sender's same ServiceRequest
+    assert sorted(r["status"] for r in referrals(api)) == ["active", "revoked"]
+    assert sorted(t["status"] for t in tasks(api)) == ["cancelled", "requested"]
+
+
+def test_a_referral_that_replaces_another_revokes_it(api: TestClient) -> None:
+    first = corrected(example(*VALIDATION_REQUEST))
+    assert post(api, first).status_code == 200
+    second = resent(first, replaces=[{"reference": "ServiceRequest/236bb75d-90ef-461f-b71e-fde7f899802c"}])
+    focus = second["entry"][0]["resource"]["focus"][0]
+    for entry in second["entry"]:  # a ServiceRequest of its own, replacing the first
+        if entry["fullUrl"] == focus["reference"]:
+            entry["fullUrl"] = focus["reference"] = f"urn:uuid:{uuid.uuid4()}"
+    assert post(api, second).status_code == 200
+    assert sorted(r["status"] for r in referrals(api)) == ["active", "revoked"]
 
 
 def test_an_update_for_a_referral_not_held_here_is_refused(api: TestClient) -> None:

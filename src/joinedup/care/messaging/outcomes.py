@@ -32,6 +32,7 @@ BARS_CODE_OF_STATUS = {
     406: "REC_NOT_ACCEPTABLE",
     408: "REC_TIMEOUT",
     409: "REC_CONFLICT",
+    412: "REC_CONFLICT",  # the referral changed here between our read and our write (If-Match)
     413: "REC_BAD_REQUEST",
     422: "REC_UNPROCESSABLE_ENTITY",
     500: "REC_SERVER_ERROR",
