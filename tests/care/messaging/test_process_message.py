@@ -207,6 +207,14 @@ def test_the_receiving_team_sees_the_referral_and_the_person_through_its_own_rel
     assert api.get(f"/fhir/Patient/{PERSON.patient_id}", headers=nurse).status_code == 404
 
 
+def test_the_request_and_correlation_ids_are_mirrored_back_on_answers_and_refusals(api: TestClient) -> None:
+    ids = {"X-Request-Id": str(uuid.uuid4()), "X-Correlation-Id": str(uuid.uuid4())}
+    for message, status in ((corrected(example(*VALIDATION_REQUEST)), 200), (example(*VALIDATION_REQUEST), 400)):
+        response = post(api, message, ids)
+        assert response.status_code == status, response.text
+        assert {name: response.headers.get(name) for name in ids} == ids
+
+
 # --- the examples' data the decision refuses ----------------------------------------------------------------------
 def test_the_examples_nhs_number_fails_its_check_digit_and_is_refused_with_nothing_written(api: TestClient) -> None:
     response = post(api, example(*VALIDATION_REQUEST))  # as published: 3478526985 fails Modulo 11

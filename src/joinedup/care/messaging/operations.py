@@ -27,18 +27,23 @@ from .response import response_message
 log = logging.getLogger(__name__)
 
 
+MIRRORED = ("X-Request-Id", "X-Correlation-Id")  # the standard: mirrored back when the sender supplies them
+
+
 async def process_message(request: Request) -> Response:
     caller = handle(request)
     found = services(request)
+    mirrored = {name: request.headers[name] for name in MIRRORED if name in request.headers}
     try:
         bundle = await read_resource(request, found.settings.max_request_bytes)
         message, referral, service = await run_in_threadpool(receive, caller, bundle)
     except FhirError as error:  # a refusal of ours, or the platform's (the gate, the body): nothing was written
-        return fhir_response(outcome_of(error), status=error.status)
+        return fhir_response(outcome_of(error), status=error.status, headers=mirrored)
     except Exception as error:  # the standard's REC_SERVER_ERROR; the transaction was rolled back whole
         log.error("BaRS message not processed (%s)", type(error).__name__)  # never identifiers or content
-        return fhir_response(server_error(), status=500)
-    return fhir_response(response_message(message, referral, service, found.settings.fhir_base))
+        return fhir_response(server_error(), status=500, headers=mirrored)
+    answer = response_message(message, referral, service, found.settings.fhir_base)
+    return fhir_response(answer, headers=mirrored)
 
 
 OPERATIONS: tuple[Operation, ...] = (
