@@ -14,6 +14,7 @@ from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
 
 from ...web import place
+from ...web.conftest import loaded, web  # noqa: F401  (the pages' tests use the web tests' client)
 
 SPA = f"HealthcareService/{place.SPA_SERVICE}"
 SPA_TEAM = "HealthcareService/svc-spa-response"

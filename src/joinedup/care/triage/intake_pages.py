@@ -20,8 +20,8 @@ from joinedup.web.session import require_user
 from joinedup.web.templating import render
 
 from . import service
+from .common import refused, router, spa_refs
 from .model import NewContact
-from .pages import refused, router, spa_refs
 
 ROUTES_AT_THE_DESK = ("phone", "web-form", "message")  # telecare alerts arrive through the API (hooks.py)
 FROM_AT_THE_DESK = ("professional", "resident", "carer")

@@ -17,8 +17,8 @@ from joinedup.web.routes.common import handle, system
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import render
 
+from .common import router, spa_refs
 from .measures import Month, spa_measures
-from .pages import router, spa_refs
 
 PURPOSE = "care-triage-measures"
 

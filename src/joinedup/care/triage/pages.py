@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,38 +15,18 @@ from joinedup.access.handle import CallerHandle
 from joinedup.care.permissions import TRIAGE
 from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.errors import Conflict, FhirError, Forbidden, NotFound
-from joinedup.fhir.search_request import parse_search
 from joinedup.web.csrf import csrf_token
-from joinedup.web.fhir_display import human_name
 from joinedup.web.person_search import SearchForm, criteria, find
 from joinedup.web.routes.common import handle, see_other
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import render
 
 from . import flags as flag_service
-from . import service
+
+# The intake and measures pages first: "/spa/contacts/new" must be routed before "/spa/contacts/{task_id}".
+from . import intake_pages, measures_pages, service  # noqa: F401  (their routes join the shared router)
+from .common import names_of, refused, router, spa_refs
 from .views import view_of
-
-router = APIRouter()
-Resource = dict[str, Any]
-
-
-def refused(request: Request) -> Response:
-    return render(request, "error.html", 403, title="You cannot see this page",
-                  message="The single point of access's pages are for its triage staff.")  # fmt: skip
-
-
-def names_of(caller: CallerHandle, patients: list[str]) -> dict[str, str]:
-    """'Patient/<id>' → the person's name, for those the caller may see (one search)."""
-    ids = sorted({p.split("/", 1)[1] for p in patients if p})
-    if not ids:
-        return {}
-    page = caller.search(parse_search("Patient", [("_id", ",".join(ids)), ("_count", str(len(ids)))]))
-    return {f"Patient/{p['id']}": human_name(p.get("name")) for p in page.matches}
-
-
-def spa_refs(caller: CallerHandle, who: SignedIn) -> list[str]:
-    return [f"HealthcareService/{s['id']}" for s in service.spa_services(caller, who.organisation)]
 
 
 def _queue_page(caller: CallerHandle, who: SignedIn) -> dict[str, Any]:
@@ -231,6 +211,3 @@ async def change_flag(
                       message=service.refusal_message(error))  # fmt: skip
     subject = str((flag.get("subject") or {}).get("reference") or "").partition("/")[2] or patient_id
     return see_other(f"/record/{subject}#vulnerable-person")
-
-
-from . import intake_pages, measures_pages  # noqa: E402,F401  (their routes join this router)
