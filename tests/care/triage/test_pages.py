@@ -64,7 +64,8 @@ def test_decide_then_the_same_form_again_is_refused(web: TestClient) -> None:
     decided = web.post(f"/spa/contacts/{task_id}/decision", data=form, follow_redirects=False)
     assert decided.status_code == 303
     shown = web.get(f"/spa/contacts/{task_id}").text
-    assert "Referred on to a service" in shown and "ServiceRequest/" in shown
+    assert "Referred on to a service" in shown
+    assert f"Referral: District nursing visit today – to {place.COMMUNITY.name} team" in shown
     again = web.post(f"/spa/contacts/{task_id}/decision", data={**form, "outcome": "advice"})
     assert again.status_code == 409
     assert "already been decided: nothing was changed" in again.text

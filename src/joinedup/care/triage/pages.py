@@ -67,7 +67,23 @@ def _contact_page(caller: CallerHandle, who: SignedIn, task_id: str) -> dict[str
         "services": service.services_to_refer_to(caller) if found.is_open else [],
         "teams": service.spa_teams(caller, who.organisation) if found.is_open else [],
         "review_default": flag_service.default_review(now.date()),
+        "referral": _referral_text(caller, found.referral),
     }
+
+
+def _referral_text(caller: CallerHandle, reference: str | None) -> str:
+    """'<what> – to <service>' for the referral a decision made ('' when none, or when it cannot be read)."""
+    kind, _, rid = (reference or "").partition("/")
+    if kind != "ServiceRequest" or not rid:
+        return ""
+    try:
+        request = caller.read("ServiceRequest", rid).content or {}
+        performer = str(((request.get("performer") or [{}])[0]).get("reference") or "").partition("/")[2]
+        to = (caller.read("HealthcareService", performer).content or {}).get("name") if performer else None
+    except (NotFound, Forbidden):
+        return "Made (no longer shown to you)"
+    what = str((request.get("code") or {}).get("text") or "Referral")
+    return f"{what} – to {to}" if to else what
 
 
 async def _show_contact(request: Request, who: SignedIn, task_id: str, status: int = 200, **extra: Any) -> Response:
