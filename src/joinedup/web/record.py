@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from joinedup.access.handle import CallerHandle
+from joinedup.care.triage.flags import ShownFlag, shown_flags
 from joinedup.fhir.errors import NotFound
 
 from .banner import Banner, banner_for
@@ -33,6 +34,7 @@ class Record:
     withheld: WithheldNotice
     organisations: list[SourceOrg]
     kinds: list[str]
+    flags: list[ShownFlag]  # the vulnerable person protocol's active flags (care coordination, decision 0503)
 
 
 def _everything(caller: CallerHandle, patient_id: str) -> Iterator[Resource]:
@@ -67,6 +69,7 @@ def record_for(caller: CallerHandle, patient_ids: list[str], today: date | None 
         withheld=WithheldNotice(any(caller.withholds(pid) for pid in patient_ids)),
         organisations=organisations,
         kinds=sorted({e.kind for e in entries}),
+        flags=shown_flags(everything.clinical),
     )
 
 

@@ -19,7 +19,7 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.care.permissions import CASELOAD_MANAGE, SPA_MEASURES_READ, TRIAGE
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -74,6 +74,27 @@ PAGES = (
         "Subject access",
         "Gather a person's whole record and the log of who looked at it, to answer a subject access request.",
         (SUBJECT_ACCESS_ASSEMBLE,),
+    ),
+    RolePage(
+        "/spa",
+        "Triage queue",
+        "Triage queue",
+        "Contacts at the single point of access waiting for a decision, the most urgent first, and what is overdue.",
+        (TRIAGE,),
+    ),
+    RolePage(
+        "/spa/contacts/new",
+        "Take a contact",
+        "Take a contact",
+        "Record a phone call, web form or message about a person, found by search or not yet identified.",
+        (TRIAGE,),
+    ),
+    RolePage(
+        "/spa/measures",
+        "Single point of access measures",
+        "SPA measures",
+        "Contacts by route, the share resolved at first contact and the time to a triage decision, per month.",
+        (SPA_MEASURES_READ,),
     ),
 )
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from joinedup.access.permissions import BREAK_GLASS
+from joinedup.care.permissions import TRIAGE
 from joinedup.fhir.errors import Forbidden, NotFound
 
 from ..csrf import csrf_token
@@ -89,6 +90,7 @@ async def record_page(
         wanted=wanted,
         filters={"organisation": organisation, "kind": kind, "date_from": date_from, "date_to": date_to},
         patient_id=patient_id,
+        may_triage=handle(request, who).may(TRIAGE),  # reviews and closes vulnerable person flags
         date_errors={
             k: "Enter a real date" for k, v in (("date_from", date_from), ("date_to", date_to)) if v and _day(v) is None
         },
