@@ -17,6 +17,7 @@ from .messaging import operations as messaging_operations
 from .messaging import pages as messaging_pages
 from .referrals import operations as referral_operations
 from .referrals import pages as referral_pages
+from .triage import hooks as triage_hooks
 from .triage import operations as triage_operations
 from .triage import pages as triage_pages
 
@@ -31,7 +32,8 @@ SUB_DOMAINS = (
 
 def install(app: FastAPI, gate: AccessGate, settings: Settings) -> None:
     """Before the operations table is routed (app.py calls this first); `gate` and `settings` are for the hooks."""
-    del gate, settings  # no after-write hooks yet; sub-domains that react to writes register them here
+    del settings
+    triage_hooks.register(gate)  # a telecare alert (a Communication from a telecare platform) joins the SPA's queue
     for pages, operations in SUB_DOMAINS:
         register_operations(*operations.OPERATIONS)
         app.include_router(pages.router)
