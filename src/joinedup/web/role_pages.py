@@ -19,7 +19,7 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.care.permissions import CASELOAD_MANAGE, HUDDLE_ATTEND
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -74,6 +74,13 @@ PAGES = (
         "Subject access",
         "Gather a person's whole record and the log of who looked at it, to answer a subject access request.",
         (SUBJECT_ACCESS_ASSEMBLE,),
+    ),
+    RolePage(
+        "/mdg",
+        "Multidisciplinary group huddles",
+        "MDG huddles",
+        "Your groups' case-finding lists by name, meeting agendas with a summary of each person, and actions.",
+        (HUDDLE_ATTEND, CASELOAD_MANAGE),
     ),
 )
 
