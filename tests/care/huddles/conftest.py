@@ -46,7 +46,12 @@ def huddles(database_url: str, tmp_path: Path) -> Iterator[Huddles]:
 
 @pytest.fixture
 def app(huddles: Huddles, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=huddles.database_url, environment="test", export_dir=tmp_path / "exports",
-                        population_db=huddles.population_db, served_on_loopback=True)  # fmt: skip
+    settings = Settings(
+        database_url=huddles.database_url,
+        environment="test",
+        export_dir=tmp_path / "exports",
+        population_db=huddles.population_db,
+        served_on_loopback=True,
+    )
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         yield client

@@ -12,7 +12,7 @@ the refresh and the publication run as `joinedup population refresh` runs them o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,20 @@ RIVERSIDE, HILLCREST = "mdg-riverside", "mdg-hillcrest"
 COORDINATOR = "role-p84001-2"  # the mdg-coordinator demo user
 DISTRICT_NURSE, SOCIAL_WORKER = "role-zrn-1", "role-z510-1"
 MENTAL_HEALTH, OTHER_GP = "role-zrt-1", "role-p84002-1"
-ROLE_OF = {COORDINATOR: "mdg-coordinator", DISTRICT_NURSE: "district-nurse", SOCIAL_WORKER: "social-worker",
-           MENTAL_HEALTH: "mental-health-practitioner", OTHER_GP: "gp"}  # fmt: skip
-ORG_OF = {COORDINATOR: "org-p84001", DISTRICT_NURSE: "org-zrn", SOCIAL_WORKER: "org-z510",
-          MENTAL_HEALTH: "org-zrt", OTHER_GP: "org-p84002"}  # fmt: skip
+ROLE_OF = {
+    COORDINATOR: "mdg-coordinator",
+    DISTRICT_NURSE: "district-nurse",
+    SOCIAL_WORKER: "social-worker",
+    MENTAL_HEALTH: "mental-health-practitioner",
+    OTHER_GP: "gp",
+}
+ORG_OF = {
+    COORDINATOR: "org-p84001",
+    DISTRICT_NURSE: "org-zrn",
+    SOCIAL_WORKER: "org-z510",
+    MENTAL_HEALTH: "org-zrt",
+    OTHER_GP: "org-p84002",
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +99,9 @@ def _patient(who: Resident, patient_id: str, org: place.Org) -> Resource:
         "name": [{"use": "official", "family": who.family, "given": [who.given]}],
         "gender": "female" if who.number % 2 else "male",
         "birthDate": who.birth,
-        "address": [{"use": "home", "line": [f"{who.number} Canal Street"], "city": "Saltmoor",
-                     "postalCode": who.postcode}],  # fmt: skip
+        "address": [
+            {"use": "home", "line": [f"{who.number} Canal Street"], "city": "Saltmoor", "postalCode": who.postcode}
+        ],
         "generalPractitioner": [{"reference": f"Organization/{who.practice.id}"}],
         "managingOrganization": {"reference": f"Organization/{org.id if org is not place.ACUTE else who.practice.id}"},
     }
@@ -133,16 +144,30 @@ def residents() -> list[Resource]:
         made.append(_admission(who, who.patient_id, 1, "2024-03-01", "2024-03-08"))
     made.append(_patient(AGNES, AGNES_HOSPITAL, place.ACUTE))
     made.append(_admission(AGNES, AGNES_HOSPITAL, 2, "2024-10-01", "2024-10-05"))
+    recent = date.today() - timedelta(days=30)  # a stay the huddle page shows (the last year's)
+    made.append(_admission(AGNES, AGNES_HOSPITAL, 3, recent.isoformat(), (recent + timedelta(days=4)).isoformat()))
     return made
 
 
 def mdgs() -> list[Resource]:
     return [
-        mdg_group(RIVERSIDE, "Riverside neighbourhood MDG", "ZS1", ["org-p84001", "org-p84002"],
-                  [COORDINATOR, DISTRICT_NURSE, SOCIAL_WORKER], "Organization/org-p84001"),
-        mdg_group(HILLCREST, "Hillcrest neighbourhood MDG", "ZS2", ["org-p84002"], [MENTAL_HEALTH, OTHER_GP],
-                  "Organization/org-p84002"),
-    ]  # fmt: skip
+        mdg_group(
+            RIVERSIDE,
+            "Riverside neighbourhood MDG",
+            "ZS1",
+            ["org-p84001", "org-p84002"],
+            [COORDINATOR, DISTRICT_NURSE, SOCIAL_WORKER],
+            "Organization/org-p84001",
+        ),
+        mdg_group(
+            HILLCREST,
+            "Hillcrest neighbourhood MDG",
+            "ZS2",
+            ["org-p84002"],
+            [MENTAL_HEALTH, OTHER_GP],
+            "Organization/org-p84002",
+        ),
+    ]
 
 
 def build(gate: AccessGate) -> None:
@@ -175,8 +200,14 @@ def publish(gate: AccessGate, path: Path, now: datetime | None = None) -> Public
 
 def caller(gate: AccessGate, role_id: str, role: str | None = None) -> CallerHandle:
     """A member of staff's handle, as the pages make it for them."""
-    return gate.for_caller(AccessContext(user=f"PractitionerRole/{role_id}", role=role or ROLE_OF[role_id],
-                                         organisation=f"Organization/{_org_of(role_id)}", purpose="treatment"))  # fmt: skip
+    return gate.for_caller(
+        AccessContext(
+            user=f"PractitionerRole/{role_id}",
+            role=role or ROLE_OF[role_id],
+            organisation=f"Organization/{_org_of(role_id)}",
+            purpose="treatment",
+        )
+    )
 
 
 def _org_of(role_id: str) -> str:

@@ -29,11 +29,17 @@ def _agenda(h: Huddles, title: str = "December huddle", referrals: bool = True) 
 
 
 def _referral(h: Huddles, patient_id: str) -> None:
-    h.gate.for_system("huddle-tests").create({
-        "resourceType": "ServiceRequest", "status": "active", "intent": "order", "authoredOn": "2026-01-05",
-        "code": {"text": "Falls assessment"}, "subject": {"reference": f"Patient/{patient_id}"},
-        "performer": [{"reference": "HealthcareService/svc-zrn"}],
-    })  # fmt: skip
+    h.gate.for_system("huddle-tests").create(
+        {
+            "resourceType": "ServiceRequest",
+            "status": "active",
+            "intent": "order",
+            "authoredOn": "2026-01-05",
+            "code": {"text": "Falls assessment"},
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "performer": [{"reference": "HealthcareService/svc-zrn"}],
+        }
+    )
 
 
 def test_the_coordinator_builds_an_agenda_from_the_list_and_referrals(huddles: Huddles) -> None:
@@ -65,10 +71,17 @@ def test_a_member_adds_a_person_and_the_version_guards_the_agenda(huddles: Huddl
 def test_actions_are_recorded_closed_and_carried_to_the_next_meeting(huddles: Huddles) -> None:
     coordinator = _coordinator(huddles)
     agenda_id = _agenda(huddles)
-    to_team = service.record_action(coordinator, agenda_id, hood.AGNES.patient_id, "Falls review at home",
-                                    "HealthcareService/svc-zrn", TOMORROW)  # fmt: skip
-    to_person = service.record_action(coordinator, agenda_id, hood.BERNARD.patient_id, "Medication review",
-                                      f"PractitionerRole/{hood.SOCIAL_WORKER}", TOMORROW)  # fmt: skip
+    to_team = service.record_action(
+        coordinator, agenda_id, hood.AGNES.patient_id, "Falls review at home", "HealthcareService/svc-zrn", TOMORROW
+    )
+    to_person = service.record_action(
+        coordinator,
+        agenda_id,
+        hood.BERNARD.patient_id,
+        "Medication review",
+        f"PractitionerRole/{hood.SOCIAL_WORKER}",
+        TOMORROW,
+    )
     task = coordinator.read("Task", to_team).content or {}
     assert task["owner"] == {"reference": "HealthcareService/svc-zrn"}
     assert task["restriction"]["period"]["end"] == TOMORROW.isoformat()
@@ -108,13 +121,18 @@ def test_refusals_change_nothing(huddles: Huddles) -> None:
     with pytest.raises(Forbidden):
         service.my_groups(spa)
     with pytest.raises(InvalidRequest):  # a due date in the past
-        service.record_action(coordinator, agenda_id, hood.AGNES.patient_id, "Late", "HealthcareService/svc-zrn",
-                              date.today() - timedelta(days=1))  # fmt: skip
+        service.record_action(
+            coordinator,
+            agenda_id,
+            hood.AGNES.patient_id,
+            "Late",
+            "HealthcareService/svc-zrn",
+            date.today() - timedelta(days=1),
+        )
     with pytest.raises(InvalidRequest):  # someone not on the agenda
         service.record_action(coordinator, agenda_id, "pat-4", "Visit", "HealthcareService/svc-zrn", TOMORROW)
     with pytest.raises(InvalidRequest):  # an owner that is not a person or a team
-        service.record_action(coordinator, agenda_id, hood.AGNES.patient_id, "Visit", "Organization/org-zrn",
-                              TOMORROW)  # fmt: skip
+        service.record_action(coordinator, agenda_id, hood.AGNES.patient_id, "Visit", "Organization/org-zrn", TOMORROW)
     assert coordinator.read("List", agenda_id).version_id == version
     mdg = service.group_for(coordinator, hood.RIVERSIDE)
     assert service.open_actions(coordinator, mdg) == []

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from joinedup.care.huddles.model import list_kind_token
 from joinedup.fhir.errors import NotFound
 from joinedup.fhir.search_request import parse_search
-
-from joinedup.care.huddles.model import list_kind_token
 
 from . import neighbourhood as hood
 from .conftest import Huddles
@@ -69,8 +68,9 @@ def test_members_gain_the_relationship_and_others_do_not(huddles: Huddles) -> No
     assert other.read("Patient", hood.ELSIE.patient_id).content
     # audited as usual: the nurse's read names the person
     entries = huddles.gate.audit.entries(since_seq=0)
-    assert any(e.user == f"PractitionerRole/{hood.DISTRICT_NURSE}" and hood.AGNES.patient_id in e.patients
-               for e in entries)  # fmt: skip
+    assert any(
+        e.user == f"PractitionerRole/{hood.DISTRICT_NURSE}" and hood.AGNES.patient_id in e.patients for e in entries
+    )
 
 
 def test_the_relationship_ends_when_the_list_is_retired(huddles: Huddles) -> None:
