@@ -3,12 +3,22 @@ neighbourhood only, every record of a listed person, objectors off, and the rela
 
 from __future__ import annotations
 
-import pytest
+import io
+from pathlib import Path
 
+import pytest
+from rich.console import Console
+
+from joinedup.access.gate import AccessGate
 from joinedup.care.huddles.model import list_kind_token
 from joinedup.fhir.errors import NotFound
 from joinedup.fhir.search_request import parse_search
+from joinedup.population.command import run_refresh
+from joinedup.settings import Settings
+from joinedup.store.engine import make_engine
+from joinedup.store.fhir_store import FhirStore
 
+from ...web import place
 from . import neighbourhood as hood
 from .conftest import Huddles
 
@@ -92,3 +102,23 @@ def test_an_analyst_still_sees_pseudonyms(huddles: Huddles) -> None:
     assert refs and not refs & real
     patients = analyst.search(parse_search("Patient", [("_count", "100")])).matches
     assert all("name" not in p for p in patients)
+
+
+def test_the_population_command_publishes_after_its_refresh(database_url: str, tmp_path: Path) -> None:
+    """`joinedup population refresh` (run_refresh) publishes each MDG's list once the tables are written."""
+    store = FhirStore(make_engine(database_url))
+    place.load(store, place.place(people=3, entries=2))
+    store.engine.dispose()
+    gate = AccessGate.open(database_url)
+    try:
+        hood.build(gate)
+        settings = Settings(database_url=database_url, environment="test", export_dir=tmp_path / "exports")
+        out = io.StringIO()
+        run_refresh(settings, tmp_path / "population.duckdb", None, "2024-12-31", None, Console(file=out))
+        assert "Case-finding lists for direct care: 2 published" in out.getvalue()
+        system = gate.for_system("huddle-tests")
+        pairs = [("subject", f"Group/{hood.HILLCREST}"), ("status", "current")]
+        [listed] = system.search(parse_search("List", pairs)).matches
+        assert _listed(listed) == {hood.ELSIE.patient_id, hood.FRANK.patient_id}
+    finally:
+        gate.close()
