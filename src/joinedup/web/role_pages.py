@@ -19,7 +19,7 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE, SPA_MEASURES_READ, TRIAGE
+from joinedup.care.permissions import CASELOAD_MANAGE, HUDDLE_ATTEND, SPA_MEASURES_READ, TRIAGE
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -95,6 +95,13 @@ PAGES = (
         "SPA measures",
         "Contacts by route, the share resolved at first contact and the time to a triage decision, per month.",
         (SPA_MEASURES_READ,),
+    ),
+    RolePage(
+        "/mdg",
+        "Multidisciplinary group huddles",
+        "MDG huddles",
+        "Your groups' case-finding lists by name, meeting agendas with a summary of each person, and actions.",
+        (HUDDLE_ATTEND, CASELOAD_MANAGE),
     ),
 )
 
