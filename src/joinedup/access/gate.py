@@ -37,14 +37,16 @@ from .audit.exports import export_recorder
 from .audit.subjects import patients_in, patients_of_all
 from .audit.trail import AuditTrail
 from .break_glass import BreakGlass
+from .capabilities import Capability
 from .context import AccessContext
 from .gate_checks import GateChecks, Policy
 from .handle import CallerHandle, SystemHandle
 from .hooks import AfterWriteHooks
 from .policy import GovernancePolicy
 from .pseudonymise import Pseudonymiser
+from .relationship_starts import RelationshipStarts, check_trace
 from .secondary_use import refuse_identifying_search
-from .visibility import CareVisibility, OwnRecordVisibility, Withheld
+from .visibility import CareVisibility, OwnRecordVisibility, Unrestricted, Withheld
 
 DEFAULT_BREAK_GLASS_SECONDS = 4 * 3600
 
@@ -71,6 +73,7 @@ class AccessGate(GateChecks):
         self.accounts = AccountStore(store.engine, self.audit)
         self.tokens = TokenService(store.engine, self.audit)
         self.after_write = AfterWriteHooks()
+        self.relationship_starts = RelationshipStarts()
         # Bulk export jobs are made here, from the private store, and reached only through a caller's handle.
         # Each finished export names in the audit every person its files include (decision 0312).
         self._exports = ExportJobs(store, export_dir or Path("var/exports"), on_finished=export_recorder(self.audit))
@@ -131,6 +134,19 @@ class AccessGate(GateChecks):
             page = self._store.search(store_ctx, request)
             self._search_audit(detail, what, patients, page)
             return self._shown(store_ctx, page)
+
+    def trace(self, ctx: AccessContext, capability: Capability, request: SearchRequest) -> SearchPage:
+        """Find a person across the whole place by their demographics (relationship_starts.py): Patients only."""
+        what: list[str] = []
+        patients: set[str] = set()
+        with self._audited(ctx, "trace", what, patients) as detail:
+            detail["query"] = request.resource_type
+            self.relationship_starts.may_trace(ctx.role, capability)
+            check_trace(request)
+            store_ctx = replace(self._store_context(ctx), visibility=Unrestricted(frozenset({"Patient"})))
+            page = self._store.search(store_ctx, request)
+            self._search_audit(detail, what, patients, page)
+            return page
 
     def compartment_search(self, ctx: AccessContext, patient_id: str, request: SearchRequest) -> SearchPage:
         what: list[str] = []

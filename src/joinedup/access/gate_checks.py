@@ -119,15 +119,33 @@ class GateChecks:
                 return  # a PUT that creates: nothing existing to protect
             raise NotFound(f"{resource_type}/{resource_id} is not known") from None
 
+    def _starts_relationship(self, ctx: AccessContext, resource_type: str, patient_id: str) -> bool:
+        """A registered front door's work about a person who exists starts the relationship (relationship_starts)."""
+        starts = getattr(self, "relationship_starts", None)
+        capability = None if starts is None else starts.capability_for(ctx.role, resource_type)
+        if capability is None:
+            return False
+        try:
+            self._store.read(SYSTEM, "Patient", patient_id)
+        except (NotFound, Gone):
+            return False
+        self.audit.record(
+            Actor.of(ctx), "relationship-start", "success", [f"Patient/{patient_id}"], {patient_id},
+            {"capability": str(capability), "by": resource_type},
+        )  # fmt: skip
+        return True
+
     def _require_related(self, ctx: AccessContext, store_ctx: StoreContext, resource: dict[str, Any]) -> None:
         """New content about a person needs a relationship with them (the same message whether or not they exist)."""
         if self.policy.sees_everything(ctx):
             return
-        for patient_id in sorted(patients_in(str(resource.get("resourceType")), "", orjson.dumps(resource)) - {""}):
+        resource_type = str(resource.get("resourceType"))
+        for patient_id in sorted(patients_in(resource_type, "", orjson.dumps(resource)) - {""}):
             try:
                 self._store.read(store_ctx, "Patient", patient_id)
             except (NotFound, Gone):
-                raise Forbidden(f"You have no care relationship with Patient/{patient_id}") from None
+                if not self._starts_relationship(ctx, resource_type, patient_id):
+                    raise Forbidden(f"You have no care relationship with Patient/{patient_id}") from None
 
     # --- what a caller writes carries their organisation, and a care service's transaction is checked entry by entry
     def _organisation_code(self, organisation: str) -> str | None:

@@ -68,6 +68,10 @@ class CallerHandle:
     def search(self, request: SearchRequest) -> SearchPage:
         return self._gate.search(self.context, request)
 
+    def trace(self, capability: Capability, request: SearchRequest) -> SearchPage:
+        """Find a person across the place by NHS number or name and date of birth (a registered front door only)."""
+        return self._gate.trace(self.context, capability, request)
+
     def compartment_search(self, patient_id: str, request: SearchRequest) -> SearchPage:
         return self._gate.compartment_search(self.context, patient_id, request)
 

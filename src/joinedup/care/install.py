@@ -15,6 +15,7 @@ from .huddles import operations as huddle_operations
 from .huddles import pages as huddle_pages
 from .messaging import operations as messaging_operations
 from .messaging import pages as messaging_pages
+from .permissions import TRIAGE
 from .referrals import operations as referral_operations
 from .referrals import pages as referral_pages
 from .triage import hooks as triage_hooks
@@ -30,10 +31,19 @@ SUB_DOMAINS = (
 )
 
 
-def install(app: FastAPI, gate: AccessGate, settings: Settings) -> None:
-    """Before the operations table is routed (app.py calls this first); `gate` and `settings` are for the hooks."""
-    del settings
+def install_on_gate(gate: AccessGate) -> None:
+    """What care coordination adds to the gate itself: its after-write hooks and the work that starts a
+    relationship (tests that build a gate without an app call this too)."""
     triage_hooks.register(gate)  # a telecare alert (a Communication from a telecare platform) joins the SPA's queue
+    # The single point of access takes contacts about anyone: tracing them and recording the contact and its triage
+    # Task starts the relationship (access/relationship_starts.py, decision 0500)
+    gate.relationship_starts.allow(TRIAGE, frozenset({"Communication", "Task"}))
+
+
+def install(app: FastAPI, gate: AccessGate, settings: Settings) -> None:
+    """Before the operations table is routed (app.py calls this first)."""
+    del settings
+    install_on_gate(gate)
     for pages, operations in SUB_DOMAINS:
         register_operations(*operations.OPERATIONS)
         app.include_router(pages.router)

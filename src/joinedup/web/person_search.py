@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from joinedup.access.capabilities import Capability
 from joinedup.access.handle import CallerHandle
 from joinedup.fhir.nhs_number import NHS_NUMBER_SYSTEM, is_valid, normalise
 from joinedup.fhir.search_request import parse_search
@@ -71,3 +72,11 @@ def find(caller: CallerHandle, wanted: list[tuple[str, str]]) -> SearchResults:
     page = caller.search(parse_search("Patient", pairs))
     directory = {f"{r['resourceType']}/{r['id']}": r for r in page.included}
     return SearchResults([row_for(p, directory) for p in page.matches], page.has_next)
+
+
+def trace(caller: CallerHandle, capability: Capability, wanted: list[tuple[str, str]]) -> SearchResults:
+    """The same search across the whole place, for a front door that takes contacts about anyone (a single point
+    of access): the gate's trace, Patients only (so no practice names beside them)."""
+    pairs = [*wanted, ("_count", str(RESULT_LIMIT)), ("_sort", "family,given")]
+    page = caller.trace(capability, parse_search("Patient", pairs))
+    return SearchResults([row_for(p, {}) for p in page.matches], page.has_next)

@@ -10,6 +10,7 @@ import pytest
 from joinedup.access.context import AccessContext
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
+from joinedup.care.install import install_on_gate
 from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
 
@@ -58,6 +59,7 @@ def gate(database_url: str) -> Iterator[AccessGate]:
     store = FhirStore(make_engine(database_url))
     place.load(store, place.place(people=6, entries=3) + extra_resources())
     opened = AccessGate(store)
+    install_on_gate(opened)
     yield opened
     store.engine.dispose()
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
-from joinedup.care.triage import flags, hooks, service
+from joinedup.care.triage import flags, service
 from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.errors import Conflict, Forbidden, InvalidRequest
 from joinedup.fhir.search_request import parse_search
@@ -80,7 +80,6 @@ def alert(subject: str | None) -> dict[str, object]:
 
 
 def test_a_telecare_alert_joins_the_queue_same_day(gate: AccessGate, spa: CallerHandle) -> None:
-    hooks.register(gate)
     system = gate.for_system("telecare-platform")
     created = system.create(alert(None))  # the Device says whose alarm it is
     queue = service.queue(spa, [SPA], NOW)
@@ -99,7 +98,6 @@ def test_a_telecare_alert_joins_the_queue_same_day(gate: AccessGate, spa: Caller
 
 
 def test_a_telecare_alert_for_nobody_known_is_the_spas_to_identify(gate: AccessGate, spa: CallerHandle) -> None:
-    hooks.register(gate)
     system = gate.for_system("telecare-platform")
     unknown = alert(None)
     unknown["sender"] = {"display": "Alarm unit 0047 (not registered)"}
@@ -110,7 +108,6 @@ def test_a_telecare_alert_for_nobody_known_is_the_spas_to_identify(gate: AccessG
 
 
 def test_a_message_that_is_not_a_telecare_alert_is_left_alone(gate: AccessGate, spa: CallerHandle) -> None:
-    hooks.register(gate)
     other = alert(f"Patient/{PERSON.patient_id}")
     other["category"] = [vocabulary().get("contact_routes", "message").concept()]
     gate.for_system("feed").create(other)
@@ -120,8 +117,7 @@ def test_a_message_that_is_not_a_telecare_alert_is_left_alone(gate: AccessGate, 
 def test_the_telecare_platform_posts_an_alert_through_the_fhir_api(web: TestClient) -> None:
     """The API path: a system client's plain FHIR create (care/install.py registers the hook in the app)."""
     gate = web.app.state.services.gate  # type: ignore[attr-defined]
-    if "care.triage.telecare" not in gate.after_write.registered().get("Communication", []):
-        hooks.register(gate)  # until care/install.py calls triage_hooks.register(gate)
+    assert "care.triage.telecare" in gate.after_write.registered().get("Communication", [])
     device = next(r for r in extra_resources() if r["resourceType"] == "Device")  # the platform's own record of it
     fhir = {"Content-Type": "application/fhir+json"}
     assert web.put(f"/fhir/Device/{DEVICE}", json=device, headers=fhir).status_code in (200, 201)

@@ -9,6 +9,7 @@ import pytest
 
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
+from joinedup.care.permissions import TRIAGE
 from joinedup.care.triage import service
 from joinedup.care.triage.model import NewContact
 from joinedup.care.vocabulary import vocabulary
@@ -182,12 +183,36 @@ def test_the_team_manager_may_triage_too(manager: CallerHandle) -> None:
     assert [c.task_id for c in service.queue(manager, [SPA], NOW)] == [taken.task_id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs gate: a single point of access takes contacts about anyone in the place, so its staff need to "
-    "find and name a person their organisation has no relationship with yet (today: refused, no care relationship)",
-)
 def test_a_contact_about_someone_nobody_knows_yet(gate: AccessGate) -> None:
     spa = staff(gate, place.COMMUNITY, 2, "spa-triage")
     taken = service.take_contact(spa, phone_call(f"Patient/{STRANGER}"), NOW)
     assert taken.patient == f"Patient/{STRANGER}"
+
+
+def test_tracing_finds_anyone_for_the_single_point_of_access_only(gate: AccessGate) -> None:
+    wanted = [("family", "Stranger"), ("birthdate", "1950-01-01")]
+    spa = staff(gate, place.COMMUNITY, 2, "spa-triage")
+    assert [p["id"] for p in spa.search(parse_search("Patient", wanted)).matches] == []  # no relationship yet
+    assert [p["id"] for p in spa.trace(TRIAGE, parse_search("Patient", wanted)).matches] == [STRANGER]
+    for vague in ([("family", "Stranger")], [("birthdate", "1950-01-01")], [("gender", "female")]):
+        with pytest.raises(InvalidRequest):  # a trace names someone: no browsing the place
+            spa.trace(TRIAGE, parse_search("Patient", vague))
+    with pytest.raises(InvalidRequest):
+        spa.trace(TRIAGE, parse_search("Observation", [("code", "x")]))
+    gp = staff(gate, place.PRACTICE, 1, "gp")
+    with pytest.raises(Forbidden):  # a GP is no front door, even naming triage
+        gp.trace(TRIAGE, parse_search("Patient", wanted))
+
+
+def test_only_the_contact_and_its_triage_task_start_a_relationship(gate: AccessGate) -> None:
+    spa = staff(gate, place.COMMUNITY, 2, "spa-triage")
+    note = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "subject": {"reference": f"Patient/{STRANGER}"}}  # fmt: skip
+    with pytest.raises(Forbidden):  # clinical content about them still needs the relationship
+        spa.create(note)
+    gp = staff(gate, place.PRACTICE, 1, "gp")
+    with pytest.raises(Forbidden):  # nor may anyone without triage start one with a contact
+        service.take_contact(gp, phone_call(f"Patient/{STRANGER}"), NOW)
+    service.take_contact(spa, phone_call(f"Patient/{STRANGER}"), NOW)
+    assert spa.read("Patient", STRANGER).id == STRANGER  # the open triage Task is now the relationship
+    spa.create(note)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from joinedup.care.permissions import TRIAGE
 from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.errors import FhirError
-from joinedup.web.person_search import SearchForm, SearchResults, criteria, find
+from joinedup.web.person_search import SearchForm, SearchResults, criteria, trace
 from joinedup.web.routes.common import handle, see_other
 from joinedup.web.session import require_user
 from joinedup.web.templating import render
@@ -99,7 +99,7 @@ async def take_contact(
     search = SearchForm(nhs_number, name, birth_day, birth_month, birth_year, local_id)
     if action == "search":
         wanted = criteria(search)
-        results = None if wanted is None else await run_in_threadpool(find, caller, wanted)
+        results = None if wanted is None else await run_in_threadpool(trace, caller, TRIAGE, wanted)
         return _page(request, form, search, results, 400 if search.errors else 200)
     form.check()
     spas = await run_in_threadpool(spa_refs, caller, who)

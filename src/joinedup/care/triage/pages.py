@@ -16,7 +16,7 @@ from joinedup.care.permissions import TRIAGE
 from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.errors import Conflict, FhirError, Forbidden, NotFound
 from joinedup.web.csrf import csrf_token
-from joinedup.web.person_search import SearchForm, criteria, find
+from joinedup.web.person_search import SearchForm, criteria, trace
 from joinedup.web.routes.common import handle, see_other
 from joinedup.web.session import SignedIn, require_user
 from joinedup.web.templating import render
@@ -161,7 +161,7 @@ async def identify(
                                        search=search)  # fmt: skip
         return see_other(f"/spa/contacts/{task_id}")
     wanted = criteria(search)
-    results = None if wanted is None else await run_in_threadpool(find, caller, wanted)
+    results = None if wanted is None else await run_in_threadpool(trace, caller, TRIAGE, wanted)
     return await _show_contact(request, who, task_id, 400 if search.errors else 200, search=search, results=results)
 
 
