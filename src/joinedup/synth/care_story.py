@@ -27,7 +27,7 @@ def pick(rng: random.Random, shares: dict[str, float]) -> str:
 
 def worker(rng: random.Random, team: Team) -> str:
     """A member of the team; the first member (the demo's worker) carries a heavier load."""
-    weights = [3.0 if i == 0 else 1.0 for i in range(len(team.members))]
+    weights = [4.0 if i == 0 else 1.0 for i in range(len(team.members))]
     return rng.choices(team.members, weights=weights, k=1)[0]
 
 
