@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -17,13 +18,19 @@ from joinedup.store.migrate import upgrade
 DEMO_SEED = 1
 
 
+def _work_day() -> date:
+    """The demo's open work stands at today, so what the pages call waiting and overdue is so (decision 0506)."""
+    return datetime.now(UTC).date()
+
+
 def _generated(place_dir: Path, people: int) -> bool:
     manifest = place_dir / "manifest.json"
     if not manifest.is_file():
         return False
     described = json.loads(manifest.read_text())
     config = described.get("config", {})
-    return bool(config.get("people") == people and config.get("seed") == DEMO_SEED)
+    same_day = config.get("work_day") == _work_day().isoformat()
+    return bool(config.get("people") == people and config.get("seed") == DEMO_SEED and same_day)
 
 
 def generate(place_dir: Path, people: int, console: Console) -> None:
@@ -34,7 +41,7 @@ def generate(place_dir: Path, people: int, console: Console) -> None:
         task = progress.add_task("synth", total=people)
         generate_place(
             place_dir,
-            SynthConfig(people=people, seed=DEMO_SEED),
+            SynthConfig(people=people, seed=DEMO_SEED, today=_work_day()),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
 

@@ -12,8 +12,7 @@ from joinedup.store.bulk_load import Loader
 from joinedup.store.engine import make_engine
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.migrate import upgrade
-from joinedup.synth.config import SynthConfig
-from joinedup.synth.generate import generate_place
+from joinedup.synth.generate import PlaceSummary
 from joinedup.web.demo_users import demo_users
 
 FEEDS = ("place/Organization", "place/Location", "socialcare/Patient", "socialcare/ServiceRequest",
@@ -21,13 +20,12 @@ FEEDS = ("place/Organization", "place/Location", "socialcare/Patient", "socialca
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory: pytest.TempPathFactory) -> AccessGate:
+def gate(tmp_path_factory: pytest.TempPathFactory, demo_sized_place: PlaceSummary) -> AccessGate:
     folder = tmp_path_factory.mktemp("care-homes")
-    generate_place(folder / "place", SynthConfig(people=2000, seed=5))
     url = f"sqlite:///{folder / 'store.sqlite3'}"
     upgrade(url)
     store = FhirStore(make_engine(url))
-    Loader(store, workers=1).load([folder / "place" / "feeds" / f"{feed}.ndjson" for feed in FEEDS])
+    Loader(store, workers=1).load([demo_sized_place.out_dir / "feeds" / f"{feed}.ndjson" for feed in FEEDS])
     return AccessGate(store)
 
 

@@ -46,6 +46,13 @@ def synth(
     duplicate_rate: Annotated[float, typer.Option(help="People with a second record in a source")] = 0.02,
     wrong_nhs_number_rate: Annotated[float, typer.Option(help="Records with another person's NHS number")] = 0.005,
     report: Annotated[Path | None, typer.Option(help="Write the calibration report (markdown, JSON) here")] = None,
+    work_only: Annotated[
+        bool, typer.Option(help="Residents and their care coordination work only, no clinical history (benchmarks)")
+    ] = False,
+    today: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="The day the open work stands at (default: the window's last day)"),
+    ] = None,
 ) -> None:
     """Generate a synthetic borough and every partner's FHIR R4 feeds (bulk ndjson), with the ground truth."""
     mess = MessRates(
@@ -57,7 +64,9 @@ def synth(
         duplicate_rate,
         wrong_nhs_number_rate,
     )
-    config = SynthConfig(people, seed, _day(start), _day(end), _day(index_date), mess)
+    config = SynthConfig(
+        people, seed, _day(start), _day(end), _day(index_date), mess, work_only, _day(today) if today else None
+    )
     try:
         config.check()
     except ConfigError as error:

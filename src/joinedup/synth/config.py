@@ -47,6 +47,12 @@ class SynthConfig:
     end: date = date(2025, 12, 31)
     index_date: date = date(2024, 12, 31)
     mess: MessRates = field(default_factory=MessRates)
+    work_only: bool = False  # people and their care coordination work only, no clinical history (benchmarks)
+    today: date | None = None  # the day the open work stands at (decision 0506); None: the window's last day
+
+    @property
+    def work_day(self) -> date:
+        return self.today or self.end
 
     def check(self) -> None:
         """Raise ConfigError with a one-line reason unless the settings can make a place."""
@@ -63,6 +69,8 @@ class SynthConfig:
                 f"--index-date ({self.index_date}) must be at least a year before --end ({self.end}), "
                 "so that the year it predicts is inside the window"
             )
+        if self.today is not None and self.today < self.index_date:
+            raise ConfigError(f"--today ({self.today}) must not be before --index-date ({self.index_date})")
         self.mess.check()
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,4 +82,6 @@ class SynthConfig:
             "end": self.end.isoformat(),
             "index_date": self.index_date.isoformat(),
             "mess": asdict(self.mess),
+            "work_only": self.work_only,
+            "work_day": self.work_day.isoformat(),
         }

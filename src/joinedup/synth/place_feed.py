@@ -6,13 +6,23 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from .fhir_build import SNOMED, Resource, coding, meta, org_ref, organisation, ref, service_code
+from .care_directory import (
+    GPS_PER_PRACTICE,
+    PARTNERS,
+    STAFF,
+    Directory,
+    manager_code,
+    practitioner_id,
+    role_id,
+    service_id,
+    service_resource,
+)
+from .fhir_build import SNOMED, Resource, coding, meta, org_ref, organisation, ref
 from .geography import Borough
 from .tables import table
 
-STAFF = {"acute": 20, "community": 10, "mentalhealth": 8, "socialcare": 12, "voluntary": 4}
-GPS_PER_PRACTICE = 4
-PARTNERS = ("acute", "community", "mentalhealth", "socialcare", "voluntary")
+__all__ = ["GPS_PER_PRACTICE", "STAFF", "location_id", "place_resources", "practitioner_id", "service_id"]
+
 ORG_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 SERVICES = {
     "community": [("district-nursing", "district_nursing"), ("falls", "falls_service")],
@@ -47,16 +57,8 @@ SURNAMES = (
 GIVEN = ("Amira", "Ben", "Claire", "Dev", "Emma", "Farid", "Grace", "Huw", "Isabel", "Jonah", "Kiran", "Laura")
 
 
-def practitioner_id(org_code: str, number: int) -> str:
-    return f"place-prac-{org_code.lower()}-{number}"
-
-
 def location_id(org_code: str) -> str:
     return f"place-loc-{org_code.lower()}"
-
-
-def service_id(source: str, key: str) -> str:
-    return f"place-hs-{source}-{key}"
 
 
 def _organization(
@@ -85,7 +87,7 @@ def _organization(
 
 
 def _staff(
-    rng: random.Random, org_code: str, count: int, place_meta: Resource, role: tuple[str, str]
+    rng: random.Random, org_code: str, count: int, place_meta: Resource, role: tuple[str, str], directory: Directory
 ) -> Iterator[Resource]:
     for number in range(1, count + 1):
         pid = practitioner_id(org_code, number)
@@ -96,18 +98,25 @@ def _staff(
             "active": True,
             "name": [{"family": rng.choice(SURNAMES), "given": [rng.choice(GIVEN)]}],
         }
-        yield {
+        rid = role_id(org_code, number)
+        resource: Resource = {
             "resourceType": "PractitionerRole",
-            "id": f"place-role-{org_code.lower()}-{number}",
+            "id": rid,
             "meta": place_meta,
             "active": True,
             "practitioner": ref("Practitioner", pid),
             "organization": org_ref(org_code),
             "code": [coding(SNOMED, role[0], role[1])],
         }
+        team = directory.team_of_role.get(rid)
+        if team is not None:  # a member of one team (care coordination, decision 0506)
+            resource["healthcareService"] = [ref("HealthcareService", team.id)]
+            if team.manager == rid:
+                resource["code"].append(manager_code())
+        yield resource
 
 
-def place_resources(seed: int, borough: Borough) -> Iterator[Resource]:
+def place_resources(seed: int, borough: Borough, directory: Directory) -> Iterator[Resource]:
     """Every resource of the place feed, in a fixed order."""
     rng = random.Random(f"{seed}:place")
     place_code, place_name = organisation("place")
@@ -132,24 +141,17 @@ def place_resources(seed: int, borough: Borough) -> Iterator[Resource]:
             "name": f"{name} (main site)",
             "managingOrganization": org_ref(code),
         }
-        yield from _staff(rng, code, STAFF[source], place_meta, roles[source])
-        for key, service in SERVICES.get(source, []):
-            yield {
-                "resourceType": "HealthcareService",
-                "id": service_id(source, key),
-                "meta": place_meta,
-                "active": True,
-                "providedBy": org_ref(code),
-                "type": [service_code(table("services")[service])],
-                "name": table("services")[service][-2]
-                if table("services")[service][0] == "local"
-                else table("services")[service][1],
-            }
+        yield from _staff(rng, code, directory.staff[source], place_meta, roles[source], directory)
+        for team in directory.of_source(source):
+            yield service_resource(team, place_meta)
     for practice in borough.practices:
         yield _organization(
             practice.code, practice.name, "prov", place_meta, place_code, practice.street, practice.postcode
         )
-        yield from _staff(rng, practice.code, GPS_PER_PRACTICE, place_meta, ("62247001", "General practitioner"))
+        yield from _staff(
+            rng, practice.code, GPS_PER_PRACTICE, place_meta, ("62247001", "General practitioner"), directory
+        )
+        yield service_resource(directory.practice_team(practice.code), place_meta)
     for home in borough.care_homes:
         practice = borough.practices[home.practice]
         resource = _organization(home.code, home.name, "prov", place_meta, None, home.street, home.postcode)

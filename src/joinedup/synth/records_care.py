@@ -64,6 +64,19 @@ def _single(owner: SourcePerson, episode: Episode, kind: Resource, write: Write)
     return str(visit["id"])
 
 
+def telecare_device_resource(owner: SourcePerson) -> Resource:
+    """The telecare alarm in the person's home."""
+    return resource(
+        "Device",
+        owner.new_id("dev"),
+        owner,
+        status="active",
+        type=service_code(table("services")["telecare"]),
+        patient=owner.subject(),
+        owner=org_ref(owner.org_code),
+    )
+
+
 def social_care_record(
     owner: SourcePerson, life: Life, nursing_home: bool, end_day: int, write: Write, home_code: str | None = None
 ) -> None:
@@ -112,18 +125,7 @@ def social_care_record(
                 )
                 call["episodeOfCare"] = [ref("EpisodeOfCare", episode_id)]
                 write("socialcare", call)
-            write(
-                "socialcare",
-                resource(
-                    "Device",
-                    owner.new_id("dev"),
-                    owner,
-                    status="active",
-                    type=service_code(services["telecare"]),
-                    patient=owner.subject(),
-                    owner=org_ref(owner.org_code),
-                ),
-            )
+            write("socialcare", telecare_device_resource(owner))
             continue
         episode_id = episode_resources(owner, episode, kind, klass, write, end_day)
         if episode.kind == "home_care":

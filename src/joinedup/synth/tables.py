@@ -8,7 +8,18 @@ from typing import Any
 
 import orjson
 
-DATA_FILES = ("place", "names", "conditions", "deficits", "medicines", "hospital", "services", "rates", "calibration")
+DATA_FILES = (
+    "place",
+    "names",
+    "conditions",
+    "deficits",
+    "medicines",
+    "hospital",
+    "services",
+    "rates",
+    "calibration",
+    "care_work",
+)
 
 
 @cache

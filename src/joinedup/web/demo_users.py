@@ -9,11 +9,13 @@ Information governance's sign-in replaces this with accounts; the `SignedIn` it 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from joinedup.access.gate import AccessGate
 from joinedup.access.handle import CallerHandle
+from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.search_request import parse_search
 from joinedup.settings import Settings
 
@@ -22,6 +24,9 @@ from .session import DEVELOPMENT_ENVIRONMENTS, SignedIn
 
 Resource = dict[str, Any]
 CARE_HOME_LOCATION_TYPES = ("285141008", "42665001")  # SNOMED: care home, nursing home
+SPA_SERVICE_TYPE = "310023007"  # the single point of access's service type (the test place's and the synthetic one's)
+SPA_TEAM = "spa-team"  # HealthcareService.characteristic text of the SPA's own teams (contract section 3)
+TEAM_MANAGER = "team-manager"  # a PractitionerRole.code of a team's manager (synth's care-role code system)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ ROLES = (
     DemoRole("link-worker", "Social prescribing link worker", ("159033005",), 0, "Caseload"),
     DemoRole("spa-triage", "SPA triage", ("224535009", "415075003"), 1, "Open referrals to triage"),
     DemoRole("mdg-coordinator", "MDG coordinator", ("62247001",), 1, "People for the multidisciplinary group"),
-    DemoRole("team-manager", "Team manager", ("224535009", "415075003"), 2, "Team caseloads and allocation"),
+    DemoRole(
+        "team-manager", "Team manager", ("224535009", "415075003"), 2, "The team's caseloads, allocation and load"
+    ),
     DemoRole("care-home-staff", "Care home staff", (), 0, "Residents of the home"),
     DemoRole("ig-manager", "IG manager", (), 0, "Information governance console"),
     DemoRole("resident", "Resident", (), 0, "Their own record"),
@@ -58,29 +65,86 @@ def _search(
     return page.matches, included
 
 
+def _codes_of(resource: Resource, key: str = "code") -> set[str]:
+    return {str(c.get("code")) for cc in resource.get(key) or [] for c in cc.get("coding") or []}
+
+
+def _teams_of(role: Resource) -> set[str]:
+    return {str(h.get("reference")) for h in role.get("healthcareService") or []}
+
+
+class _Place:
+    """What the loaded place says about its staff's work (decision 0506): the single point of access and its teams,
+    team managers, the multidisciplinary groups and their coordinators. The demo users are chosen from it, so each
+    care role signs in as someone who has that work; a place that says none of it falls back to DemoRole.pick."""
+
+    def __init__(self, system: CallerHandle) -> None:
+        self.system = system
+        spa, _ = _search(system, "HealthcareService", [("service-type", SPA_SERVICE_TYPE), ("_count", "50")])
+        self.spa = {f"HealthcareService/{s['id']}" for s in spa}
+        teams, _ = _search(system, "HealthcareService", [("_count", "1000")])
+        self.spa_teams = {
+            f"HealthcareService/{t['id']}" for t in teams if {"text": SPA_TEAM} in t.get("characteristic", [])
+        }
+        mdg = f"{vocabulary().system('group_kind')}|mdg"
+        self.groups, _ = _search(system, "Group", [("code", mdg), ("_count", "50")])
+
+    def coordinators(self) -> set[str]:
+        """The PractitionerRole of each MDG's coordinator: its member at the organisation that manages it."""
+        found: set[str] = set()
+        for group in self.groups:
+            manager = reference_key(group.get("managingEntity"))
+            members = [reference_key(m.get("entity")) for m in group.get("member") or []]
+            roles, _ = _search(self.system, "PractitionerRole", [("_id", ",".join(
+                m.removeprefix("PractitionerRole/") for m in members if m and m.startswith("PractitionerRole/")
+            )), ("_count", "100")])  # fmt: skip
+            found |= {f"PractitionerRole/{r['id']}" for r in roles if reference_key(r.get("organization")) == manager}
+        return found
+
+    def choose(self, demo: DemoRole, matching: list[Resource]) -> Resource | None:
+        """The member of staff the demo user is; None when the place has nobody in that role."""
+
+        def at_spa(role: Resource) -> bool:
+            return bool(_teams_of(role) & (self.spa | self.spa_teams))
+
+        def manages(role: Resource) -> bool:
+            return TEAM_MANAGER in _codes_of(role)
+
+        chosen: list[Resource] = []
+        if demo.role == "spa-triage":
+            chosen = [r for r in matching if _teams_of(r) & self.spa and not manages(r)]
+        elif demo.role == "team-manager":
+            chosen = [r for r in matching if manages(r) and not at_spa(r)]
+        elif demo.role == "mdg-coordinator":
+            coordinators = self.coordinators()
+            chosen = [r for r in matching if f"PractitionerRole/{r['id']}" in coordinators]
+        elif self.spa or self.groups:  # a worker with a caseload: not at the SPA, not a manager
+            chosen = [r for r in matching if not at_spa(r) and not manages(r)]
+        if chosen:
+            return chosen[0]
+        return matching[demo.pick] if len(matching) > demo.pick else None
+
+
 def _staff(system: CallerHandle) -> list[SignedIn]:
-    codes = sorted({c for r in ROLES for c in r.staff_codes})
-    roles, included = _search(
-        system,
-        "PractitionerRole",
-        [
-            ("role", ",".join(codes)),
-            ("active", "true"),
-            ("_count", "1000"),
-            ("_include", "PractitionerRole:practitioner"),
-            ("_include", "PractitionerRole:organization"),
-        ],
-    )
+    place = _Place(system)
     users = []
     for demo in ROLES:
-        matching = [
-            r
-            for r in roles
-            if {c.get("code") for cc in r.get("code") or [] for c in cc.get("coding") or []} & set(demo.staff_codes)
-        ]
-        if len(matching) <= demo.pick:
+        if not demo.staff_codes:
             continue
-        chosen = matching[demo.pick]
+        matching, included = _search(
+            system,
+            "PractitionerRole",
+            [
+                ("role", ",".join(demo.staff_codes)),
+                ("active", "true"),
+                ("_count", "1000"),
+                ("_include", "PractitionerRole:practitioner"),
+                ("_include", "PractitionerRole:organization"),
+            ],
+        )
+        chosen = place.choose(demo, matching)
+        if chosen is None:
+            continue
         person = included.get(reference_key(chosen.get("practitioner")) or "", {})
         organisation = reference_key(chosen.get("organization"))
         org_name = str(included.get(organisation or "", {}).get("name", "Organisation not recorded"))
@@ -107,7 +171,17 @@ def _care_home(system: CallerHandle) -> list[SignedIn]:
     if not locations:
         return []
     homes = {reference_key(loc.get("managingOrganization")): loc for loc in locations}
-    # A home with someone living there now (an open placement it performs), so the demo shows residents.
+    # The home with most people living there now (residence Encounters in progress at its Location, decision 0506),
+    # else one with an open placement it performs, so the demo shows residents.
+    staying, _ = _search(
+        system,
+        "Encounter",
+        [("status", "in-progress"), ("location", ",".join(f"Location/{x['id']}" for x in locations)),
+         ("_count", "1000")],
+    )  # fmt: skip
+    residents = Counter(reference_key(at.get("location")) for e in staying for at in e.get("location") or [])
+    by_location = {f"Location/{x['id']}": x for x in locations}
+    busiest = next((by_location[k] for k, _ in residents.most_common() if k in by_location), None)
     placed, _ = _search(
         system,
         "ServiceRequest",
@@ -115,6 +189,8 @@ def _care_home(system: CallerHandle) -> list[SignedIn]:
     )
     performers = [reference_key(p) for r in placed for p in r.get("performer") or []]
     organisation = next((h for h in performers if h in homes), reference_key(locations[0].get("managingOrganization")))
+    if busiest is not None:
+        organisation = reference_key(busiest.get("managingOrganization"))
     location = homes.get(organisation, locations[0])
     name = str(included.get(organisation or "", {}).get("name", location.get("name", "Care home")))
     return [
