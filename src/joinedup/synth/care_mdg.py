@@ -65,13 +65,28 @@ def _members(directory: Directory, borough: Borough, hood: int) -> list[str]:
     return members
 
 
+POSTCODE_DISTRICT = "https://joinedup.example/fhir/CodeSystem/postcode-district"
+
+
+def _district(borough: Borough, hood: int) -> str:
+    return next(area.district for area in borough.areas if area.neighbourhood == hood)
+
+
 def mdg_groups(directory: Directory, borough: Borough, place_meta: Resource) -> list[Resource]:
     words = vocabulary()
     groups = []
     for hood, name in enumerate(borough.neighbourhoods):
         _, practice = coordinator_of(borough, hood)
         characteristic: list[Resource] = [
-            {"code": {"text": "neighbourhood"}, "valueCodeableConcept": {"text": name}, "exclude": False}
+            {
+                "code": {"text": "neighbourhood"},
+                # the postcode district is the neighbourhood's key in population health (its case-finding lists)
+                "valueCodeableConcept": {
+                    "coding": [{"system": POSTCODE_DISTRICT, "code": _district(borough, hood)}],
+                    "text": name,
+                },
+                "exclude": False,
+            }
         ]
         characteristic += [
             {"code": {"text": "practice"}, "valueReference": org_ref(p.code), "exclude": False}

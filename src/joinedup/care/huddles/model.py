@@ -110,6 +110,17 @@ class Mdg:
         return ""
 
     @property
+    def neighbourhood_key(self) -> str:
+        """The neighbourhood as population health keys it (the postcode district): the characteristic's code when
+        it has one, else its text (a name shown on the pages may differ from the key)."""
+        for c in self.group.get("characteristic") or []:
+            if (c.get("code") or {}).get("text") == NEIGHBOURHOOD:
+                concept = c.get("valueCodeableConcept") or {}
+                codes = [str(x["code"]) for x in concept.get("coding") or [] if x.get("code")]
+                return codes[0] if codes else str(concept.get("text") or "")
+        return ""
+
+    @property
     def practices(self) -> list[str]:
         """Organization ids of the neighbourhood's GP practices."""
         found = []

@@ -111,7 +111,7 @@ def publish_for(system: SystemHandle, mdg: Mdg, candidates: Candidates, report: 
                 now: datetime | None = None) -> str | None:  # fmt: skip
     """Publish one MDG's list: the new List and the older current ones retired in one transaction. Nothing is
     written when the people are the same as on the current list. Returns the current List's id."""
-    listed = eligible(system, candidates(mdg.neighbourhood), report) if mdg.neighbourhood else []
+    listed = eligible(system, candidates(mdg.neighbourhood_key), report) if mdg.neighbourhood_key else []
     current = current_case_finding(system, mdg.id)
     if len(current) == 1 and listed_patients(current[0]) == listed:
         report.lists_unchanged += 1
