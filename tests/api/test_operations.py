@@ -8,7 +8,7 @@ from datetime import date
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from joinedup.api.operations import OPERATIONS
+from joinedup.api.operations import OPERATIONS, all_operations
 from joinedup.build import build_date
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
@@ -41,7 +41,7 @@ def test_the_capability_statement_lists_every_operation_from_the_table(client: T
     listed = {(r["type"], o["name"], o["definition"]) for r in rest["resource"] for o in r.get("operation", [])}
     listed |= {(None, o["name"], o["definition"]) for o in rest["operation"]}
     wanted = {
-        (t, o.name, o.definition) for o in OPERATIONS for t in (o.resource_types or (None,))
+        (t, o.name, o.definition) for o in all_operations() for t in (o.resource_types or (None,))
     }
     assert listed == wanted
 
