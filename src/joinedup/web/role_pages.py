@@ -19,7 +19,7 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.care.permissions import CASELOAD_MANAGE, REFERRAL_RECEIVE, REFERRAL_SEND
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -74,6 +74,20 @@ PAGES = (
         "Subject access",
         "Gather a person's whole record and the log of who looked at it, to answer a subject access request.",
         (SUBJECT_ACCESS_ASSEMBLE,),
+    ),
+    RolePage(
+        "/referrals/received",
+        "Referrals to my team",
+        "Team referrals",
+        "Your team's work list: unallocated referrals first, by urgency and when a decision is due.",
+        (REFERRAL_RECEIVE,),
+    ),
+    RolePage(
+        "/referrals/sent",
+        "Referrals I sent",
+        "Referrals I sent",
+        "The referrals you sent, with every step the receiving service has taken.",
+        (REFERRAL_SEND,),
     ),
 )
 

@@ -112,3 +112,7 @@ def _human_name(resource: Resource) -> str:
         if text:
             return text
     return ""
+
+
+def display_name_of_patient(patient: Resource) -> str:
+    return _human_name(patient) or "A person with no name recorded"

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from joinedup.access.permissions import BREAK_GLASS
+from joinedup.care.referrals.views import record_section
 from joinedup.fhir.errors import Forbidden, NotFound
 
 from ..csrf import csrf_token
@@ -79,6 +80,7 @@ async def record_page(
             title="You cannot see this record",
             message="Your role does not allow you to see this record.",
         )
+    referrals = {} if partial else await run_in_threadpool(record_section, handle(request, who), patient_id)
     wanted = TimelineFilter(organisation, kind, _day(date_from), _day(date_to))
     timeline = page_of(entries, wanted, page)
     response = render(
@@ -89,6 +91,7 @@ async def record_page(
         wanted=wanted,
         filters={"organisation": organisation, "kind": kind, "date_from": date_from, "date_to": date_to},
         patient_id=patient_id,
+        **referrals,
         date_errors={
             k: "Enter a real date" for k, v in (("date_from", date_from), ("date_to", date_to)) if v and _day(v) is None
         },
