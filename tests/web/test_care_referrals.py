@@ -6,6 +6,7 @@ does not allow and a forged or missing CSRF token change nothing."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -32,9 +33,10 @@ def _form(page: str, action: str) -> dict[str, str]:
     return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
 
 
-def _refer(web: TestClient, **overrides: str) -> object:
+def _refer(web: TestClient, **overrides: str) -> Any:
     data = {"service": "HealthcareService/svc-zrn", "what": "Leg ulcer dressings", "why": "Venous leg ulcer",
-            "urgency": "72-hours", "note": "Key safe by the door", "csrf": web.headers[CSRF_HEADER], **overrides}  # fmt: skip
+            "urgency": "72-hours", "note": "Key safe by the door", "csrf": web.headers[CSRF_HEADER],
+            **overrides}  # fmt: skip
     return web.post(f"/record/{PATIENT}/refer", data=data, follow_redirects=False)
 
 
