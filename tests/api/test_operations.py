@@ -40,9 +40,7 @@ def test_the_capability_statement_lists_every_operation_from_the_table(client: T
     rest = statement["rest"][0]
     listed = {(r["type"], o["name"], o["definition"]) for r in rest["resource"] for o in r.get("operation", [])}
     listed |= {(None, o["name"], o["definition"]) for o in rest["operation"]}
-    wanted = {
-        (t, o.name, o.definition) for o in all_operations() for t in (o.resource_types or (None,))
-    }
+    wanted = {(t, o.name, o.definition) for o in all_operations() for t in (o.resource_types or (None,))}
     assert listed == wanted
 
 
