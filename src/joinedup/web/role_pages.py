@@ -19,7 +19,14 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE, HUDDLE_ATTEND, SPA_MEASURES_READ, TRIAGE
+from joinedup.care.permissions import (
+    CASELOAD_MANAGE,
+    HUDDLE_ATTEND,
+    REFERRAL_RECEIVE,
+    REFERRAL_SEND,
+    SPA_MEASURES_READ,
+    TRIAGE,
+)
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -102,6 +109,20 @@ PAGES = (
         "MDG huddles",
         "Your groups' case-finding lists by name, meeting agendas with a summary of each person, and actions.",
         (HUDDLE_ATTEND, CASELOAD_MANAGE),
+    ),
+    RolePage(
+        "/referrals/received",
+        "Referrals to my team",
+        "Team referrals",
+        "Your team's work list: unallocated referrals first, by urgency and when a decision is due.",
+        (REFERRAL_RECEIVE,),
+    ),
+    RolePage(
+        "/referrals/sent",
+        "Referrals I sent",
+        "Referrals I sent",
+        "The referrals you sent, with every step the receiving service has taken.",
+        (REFERRAL_SEND,),
     ),
 )
 

@@ -187,3 +187,56 @@ class Referral:
     @property
     def is_open(self) -> bool:
         return self.status not in {"completed", "rejected", "cancelled", "failed", "entered-in-error"}
+
+    @property
+    def version(self) -> int:
+        """The Task's version: what a step names so that a stale form changes nothing (If-Match)."""
+        return int((self.task.get("meta") or {}).get("versionId") or 0)
+
+    @property
+    def overdue(self) -> bool:
+        """Still waiting for a decision (sent, redirected, asked for or given information) after its clock ran out."""
+        due = self.due
+        waiting = self.step in {"sent", "redirected", "information-requested", "information-given"}
+        return waiting and due is not None and due < datetime.now(UTC)
+
+    @property
+    def what(self) -> str:
+        return str((self.request.get("code") or {}).get("text") or self.task.get("description") or "")
+
+    @property
+    def why(self) -> str:
+        return "; ".join(str(r.get("text") or "") for r in self.request.get("reasonCode") or [] if r.get("text"))
+
+    @property
+    def authored(self) -> datetime | None:
+        return parse_instant(self.task.get("authoredOn"))
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return parse_instant(self.task.get("lastModified"))
+
+    @property
+    def notes(self) -> list[Resource]:
+        return list(self.task.get("note") or [])
+
+    @property
+    def outcome(self) -> str | None:
+        for output in self.task.get("output") or []:
+            if (output.get("type") or {}).get("text") == "outcome":
+                return str(output.get("valueString") or "")
+        return None
+
+    @property
+    def first_contact(self) -> datetime | None:
+        return parse_instant((self.task.get("executionPeriod") or {}).get("start"))
+
+    @property
+    def decline_reason(self) -> str | None:
+        reasons = self.task.get("statusReason")
+        return str(reasons.get("text") or "") if reasons else None
+
+
+def note(author: str, text: str, now: datetime) -> Resource:
+    """One turn of the conversation between the services: who wrote it, when, what."""
+    return {"authorReference": {"reference": author}, "time": instant(now), "text": text}

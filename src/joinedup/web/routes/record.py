@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from joinedup.access.permissions import BREAK_GLASS
 from joinedup.care.permissions import TRIAGE
+from joinedup.care.referrals.views import record_section
 from joinedup.fhir.errors import Forbidden, NotFound
 
 from ..csrf import csrf_token
@@ -80,6 +81,7 @@ async def record_page(
             title="You cannot see this record",
             message="Your role does not allow you to see this record.",
         )
+    referrals = {} if partial else await run_in_threadpool(record_section, handle(request, who), patient_id)
     wanted = TimelineFilter(organisation, kind, _day(date_from), _day(date_to))
     timeline = page_of(entries, wanted, page)
     response = render(
@@ -91,6 +93,7 @@ async def record_page(
         filters={"organisation": organisation, "kind": kind, "date_from": date_from, "date_to": date_to},
         patient_id=patient_id,
         may_triage=handle(request, who).may(TRIAGE),  # reviews and closes vulnerable person flags
+        **referrals,
         date_errors={
             k: "Enter a real date" for k, v in (("date_from", date_from), ("date_to", date_to)) if v and _day(v) is None
         },
