@@ -19,7 +19,7 @@ from joinedup.access.permissions import (
     SUBJECT_ACCESS_ASSEMBLE,
 )
 from joinedup.access.roles import catalogue
-from joinedup.care.permissions import CASELOAD_MANAGE
+from joinedup.care.permissions import CASELOAD_ALLOCATE, CASELOAD_MANAGE
 from joinedup.identity.permissions import PERSON_INDEX_LINK
 
 
@@ -74,6 +74,13 @@ PAGES = (
         "Subject access",
         "Gather a person's whole record and the log of who looked at it, to answer a subject access request.",
         (SUBJECT_ACCESS_ASSEMBLE,),
+    ),
+    RolePage(
+        "/caseload/team",
+        "Your team's caseload",
+        "Team caseload",
+        "Each worker's load, the team's people, and moving a person or a task from one worker to another.",
+        (CASELOAD_ALLOCATE,),
     ),
 )
 
