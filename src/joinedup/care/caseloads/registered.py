@@ -33,12 +33,14 @@ def _registered_among(caller: CallerHandle, organisation: str, patient_ids: set[
     return found
 
 
-def registered_list(caller: CallerHandle, organisation: str, offset: int = 0) -> tuple[WorkList, dict[str, Resource]]:
+def registered_list(
+    caller: CallerHandle, organisation: str, offset: int = 0, size: int = LIST_SIZE
+) -> tuple[WorkList, dict[str, Resource]]:
     """One page of the registered list as one row per person, and the directory (the practices) its rows name."""
     pairs = [
         ("general-practitioner", organisation),
         ("_sort", "family,given"),
-        ("_count", str(LIST_SIZE)),
+        ("_count", str(size)),
         ("_offset", str(offset)),
         ("_include", "Patient:general-practitioner"),
     ]
