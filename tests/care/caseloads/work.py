@@ -15,7 +15,7 @@ from joinedup.store.fhir_store import FhirStore
 from ...web import place
 
 Resource = dict[str, Any]
-NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)  # the pages read at the real clock's time
 NURSE = "PractitionerRole/role-zrn-1"  # the district-nurse demo user, in team svc-zrn
 MANAGER = "PractitionerRole/role-zrn-3"  # the team-manager demo user, in team svc-zrn
 FOURTH = "PractitionerRole/role-zrn-4"  # another worker of svc-zrn, made here
@@ -128,6 +128,7 @@ def resources() -> list[Resource]:
         episode("ep-manager", "pat-2", MANAGER),
         episode("ep-unallocated", "pat-3", None),
         episode("ep-council", "pat-1", SOCIAL_WORKER, org=COUNCIL),
+        episode("ep-hidden", "pat-1", SOCIAL_WORKER, org=COUNCIL),  # nobody at the voluntary sector is related
         # the nurse's tasks: one overdue referral, a triage due tomorrow, a huddle action due in three days
         task("t-overdue", "pat-2", NURSE, "referral", -day, status="accepted"),
         task("t-triage", "pat-4", NURSE, "triage", day),
