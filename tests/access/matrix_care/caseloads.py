@@ -19,7 +19,7 @@ from joinedup.store.context import SYSTEM
 
 from ...web import place as web_place
 from .. import test_matrix_place as mx
-from ..test_matrix import CSRF, Cell, CELLS, Check, Place, audited, holds, no_leak, route
+from ..test_matrix import CELLS, CSRF, Cell, Check, Place, audited, holds, no_leak, route
 
 ALLOCATE = "caseload.allocate"
 
