@@ -19,6 +19,7 @@ from .patient_rows import PatientRow, row_for
 from .session import SignedIn
 
 PRACTICE_ROLES = frozenset({"gp", "mdg-coordinator"})
+WORK_PAGE = service.PAGE  # items a work list reads
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ The gate decides what each search returns; nothing here depends on the referrals
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from joinedup.access.handle import CallerHandle
@@ -159,9 +159,7 @@ def referrals_sent(caller: CallerHandle, who: Me, now: datetime) -> WorkList:
 def _as_sent(item: WorkItem) -> WorkItem:
     """A referral I sent waits on the receiver: it links to the referral page and says who holds it now."""
     holder = item.holder_name or ("a named worker" if (item.holder or "").startswith("PractitionerRole/") else "")
-    status = f"{item.status} ({holder})" if holder else item.status
-    return WorkItem(item.key, item.version, item.kind, item.title, status, item.href, item.due, item.overdue,
-                    item.holder, item.holder_name, item.patient_id)  # fmt: skip
+    return replace(item, status=f"{item.status} ({holder})" if holder else item.status)
 
 
 @dataclass
