@@ -114,10 +114,10 @@ def _care_home(caller: CallerHandle, who: SignedIn, now: datetime) -> Home:
         )
     )
     me = service.me(caller, who.user, who.organisation)
-    teams, patients, more = service.team_tasks_all(caller, me, now)
-    tasks = service.listed(caller, teams, patients, more)
+    found = service.team_tasks(caller, me, now)
+    tasks = service.listed(caller, found.items, service.patients_of(caller, found.items), found.more)
     home.sections.append(
-        HomeSection("home-tasks", "Tasks for your home", _rows(tasks), "Your home has no open tasks.", more=more)
+        HomeSection("home-tasks", "Tasks for your home", _rows(tasks), "Your home has no open tasks.", more=tasks.more)
     )
     return home
 

@@ -52,11 +52,19 @@ def linked_records(caller: CallerHandle, patient_ids: Sequence[str]) -> dict[str
     return found
 
 
-def group_by_person(caller: CallerHandle, items: Sequence[WorkItem], patients: dict[str, Resource]) -> list[PersonWork]:
+def group_by_person(
+    caller: CallerHandle,
+    items: Sequence[WorkItem],
+    patients: dict[str, Resource],
+    keys: dict[str, str] | None = None,
+) -> list[PersonWork]:
     """The items as one row per person, in the order each person first appears. Items whose Patient the caller
-    was not shown (the gate hid it, or it is not identified yet) are left out: the list names people."""
+    was not shown (the gate hid it, or it is not identified yet) are left out: the list names people. `keys`:
+    person_keys of the items' Patients, when the caller has them already (the home page looks up all its lists'
+    people at once)."""
     shown = [i for i in items if i.patient_id and i.patient_id in patients]
-    keys = person_keys(caller, {str(i.patient_id) for i in shown})
+    if keys is None or any(str(i.patient_id) not in keys for i in shown):
+        keys = person_keys(caller, {str(i.patient_id) for i in shown})  # unless the caller looked them up already
     rows: dict[str, PersonWork] = {}
     for item in shown:
         pid = str(item.patient_id)

@@ -19,8 +19,9 @@ from joinedup.fhir.search_request import parse_search
 
 from .model import OPEN_EPISODE, OPEN_TASK, Resource, WorkItem, WorkList, episode_item, ref_of, task_item
 from .people import patients_included
-from .service import PAGE, Me, listed, version_of
+from .service import Me, listed, version_of
 
+PAGE = 200
 MAX_PAGES = 10  # a team's open work, read a page at a time: at most this many pages of each kind
 
 
