@@ -365,6 +365,11 @@ def build_param(rt: str, sp: dict) -> dict:
                 "R4 4.0.1 swaps the component definitions (relatesto on code, relation on target); paired by type here"
             )
         out["components"] = comps
+    if sp["id"] == "EpisodeOfCare-care-manager":
+        # R4 restricts care-manager to Practitioner although careManager may be a PractitionerRole; care coordination
+        # names a worker by their PractitionerRole (decision 0504), so the index keeps both, as R5's parameter does
+        out["targets"] = ["Practitioner", "PractitionerRole"]
+        special = "R5's definition: a PractitionerRole careManager is indexed too (decision 0504)"
     if special:
         out["special"] = special
     return out

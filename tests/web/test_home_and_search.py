@@ -21,25 +21,34 @@ def test_gp_home_shows_the_registered_list(web: TestClient) -> None:
     assert format_3_3_4(other.nhs_number) not in page
 
 
-def test_social_worker_home_shows_the_caseload_and_tasks(web: TestClient) -> None:
+def test_social_worker_home_shows_their_caseload_and_their_teams_work(web: TestClient) -> None:
+    """The place's episodes name the social worker's Practitioner as care manager; its tasks are the council's."""
     sign_in_as(web, "social-worker")
     page = web.get("/").text
-    assert "Caseload (active episodes of care)" in page
-    assert "Adult social care: long-term support" in page
-    assert "Review care package after hospital discharge" in page
-    assert "arrive with care coordination" in page
+    caseload = page.split('data-testid="home-my-caseload"', 1)[1].split("</section>", 1)[0]
+    assert "Adult social care: long-term support" in caseload
+    assert caseload.count('<tr class="nhsuk-table__row">') == 12  # one row per person
+    team = page.split('data-testid="home-team-unallocated"', 1)[1].split("</section>", 1)[0]
+    assert "Review care package after hospital discharge" in team
+    assert "care coordination" not in page
 
 
-def test_spa_triage_sees_open_referrals(web: TestClient) -> None:
-    sign_in_as(web, "spa-triage")
-    assert "Referral to falls service" in web.get("/").text
+def test_every_professional_home_lists_its_work_sections(web: TestClient) -> None:
+    for role in ("district-nurse", "spa-triage", "hospital-doctor", "link-worker", "team-manager"):
+        sign_in_as(web, role)
+        page = web.get("/").text
+        for title in ("Overdue", "My tasks", "My team&#39;s unallocated work", "My caseload", "Referrals I sent"):
+            assert f">{title}" in page, (role, title)
+        assert "care coordination" not in page, role
 
 
-def test_ig_manager_and_care_home_homes_say_what_waits(web: TestClient) -> None:
+def test_ig_manager_home_says_what_waits_and_care_home_lists_residents(web: TestClient) -> None:
     sign_in_as(web, "ig-manager")
     assert "have no pages of their own yet" in web.get("/").text
     sign_in_as(web, "care-home-staff")
-    assert "residents arrives with care coordination" in web.get("/").text
+    page = web.get("/").text
+    assert ">Residents" in page and "Nobody is recorded as living at your home now." in page
+    assert "care coordination" not in page
 
 
 def test_resident_sees_only_their_own_record(web: TestClient) -> None:

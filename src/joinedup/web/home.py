@@ -1,24 +1,44 @@
-"""Each role's home page: which lists it shows, and an honest note of what waits for later issues. The pages a
-role may use beyond its lists are linked from the template (role_pages.pages_for)."""
+"""Each role's home page: a professional's is their work, ordered by what needs doing first (decision 0504) —
+what is overdue, my tasks, my team's unallocated work, my caseload, referrals I sent — then, for a practice, its
+registered list, and for a care home, its residents first. Every list shows one row per person. The resident's
+and the IG manager's homes are their record and their console. The pages a role may use beyond its lists are
+linked from the template (role_pages.pages_for)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from joinedup.access.handle import CallerHandle
+from joinedup.care.caseloads import service
+from joinedup.care.caseloads.model import PersonWork, WorkItem, WorkList
+from joinedup.care.caseloads.registered import LIST_SIZE, registered_list
 
-from . import home_lists
-from .home_lists import PersonList
+from .fhir_display import Resource
+from .patient_rows import PatientRow, row_for
 from .session import SignedIn
 
-CARE_COORDINATION = "care coordination"
+PRACTICE_ROLES = frozenset({"gp", "mdg-coordinator"})
+WORK_PAGE = service.PAGE  # items a work list reads
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One person in a list: the row of the record shown for them, and their work in this list."""
+
+    row: PatientRow
+    items: tuple[WorkItem, ...] = ()
+    records: int = 1  # how many of the person's records the list found (their sources are in row.record_from)
 
 
 @dataclass
 class HomeSection:
+    ident: str  # the section's id on the page (and the tests')
     title: str
-    people: PersonList
+    rows: list[PersonRow]
     empty: str
+    kind: str = "work"  # "work": people and their work; "people": the registered list's columns
+    more: bool = False  # the list holds more than it shows
     more_href: str | None = None
 
 
@@ -30,85 +50,81 @@ class Home:
     own_record: str | None = None
 
 
-def _gp(caller: CallerHandle, who: SignedIn, org: str, page: int) -> Home:
-    registered = home_lists.registered_list(caller, org, (page - 1) * home_lists.LIST_SIZE)
-    home = Home(f"{who.organisation_name}")
-    home.sections.append(
-        HomeSection(
-            "Registered patients",
-            registered,
-            "No patients are registered with this practice.",
-            f"/?page={page + 1}" if registered.more else None,
-        )
-    )
-    home.sections.append(
-        HomeSection(
-            "Open tasks for the practice",
-            home_lists.open_tasks(caller, org),
-            "There are no open tasks for the practice.",
-        )
-    )
-    if who.role == "mdg-coordinator":
-        home.waits.append(
-            f"The list of people chosen for the next multidisciplinary group meeting arrives with "
-            f"{CARE_COORDINATION}. Until then, use the registered list and person search."
-        )
-    else:
-        home.waits.append(f"Tasks assigned to you by name, and referrals you sent, arrive with {CARE_COORDINATION}.")
-    return home
+def _sources(records: list[Resource]) -> str:
+    """'Riverside Surgery and Saltmoor Royal Hospital': the organisations whose records of the person the list found."""
+    names: list[str] = []
+    for record in records:
+        name = row_for(record, {}).record_from
+        if name and name not in names:
+            names.append(name)
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
-def _caseload(caller: CallerHandle, who: SignedIn, org: str, page: int) -> Home:
-    home = Home(f"{who.organisation_name}")
-    if who.role != "spa-triage":
-        episodes = home_lists.caseload(caller, org, (page - 1) * home_lists.LIST_SIZE)
-        home.sections.append(
-            HomeSection(
-                "Caseload (active episodes of care)",
-                episodes,
-                "Your organisation has no active episodes of care.",
-                f"/?page={page + 1}" if episodes.more else None,
-            )
-        )
-    home.sections.append(
-        HomeSection(
-            "Open referrals to your organisation",
-            home_lists.open_referrals(caller, org),
-            "There are no open referrals to your organisation.",
-        )
-    )
-    home.sections.append(
-        HomeSection(
-            "Open tasks for your organisation",
-            home_lists.open_tasks(caller, org),
-            "There are no open tasks for your organisation.",
-        )
-    )
-    home.waits.append(
-        f"Caseloads allocated to you by name, and triage decisions, arrive with {CARE_COORDINATION}. "
-        "Until then these lists show your whole organisation's work."
-    )
-    return home
+def _rows(work: WorkList, directory: dict[str, Resource] | None = None) -> list[PersonRow]:
+    rows = []
+    for person in work.rows:
+        shown = row_for(person.patient, directory or {})
+        rows.append(PersonRow(_with_sources(shown, person), tuple(person.items), max(len(person.records), 1)))
+    return rows
 
 
-def _care_home(caller: CallerHandle, who: SignedIn, org: str) -> Home:
-    home = Home(f"{who.organisation_name}")
+def _with_sources(shown: PatientRow, person: PersonWork) -> PatientRow:
+    if len(person.records) < 2:
+        return shown
+    return PatientRow(shown.id, shown.name, shown.birth_date, shown.nhs_number, shown.address, shown.gp_practice,
+                      _sources(person.records), shown.local_ids, shown.note)  # fmt: skip
+
+
+def _work_sections(caller: CallerHandle, who: SignedIn, now: datetime) -> list[HomeSection]:
+    me = service.me(caller, who.user, who.organisation)
+    work = service.home_work(caller, me, now)
+    return [
+        HomeSection("overdue", "Overdue", _rows(work.overdue), "Nothing you or your team hold is overdue."),
+        HomeSection("my-tasks", "My tasks", _rows(work.my_tasks), "No open tasks are assigned to you by name.",
+                    more=work.my_tasks.more),
+        HomeSection("team-unallocated", "My team's unallocated work", _rows(work.team_unallocated),
+                    "Your team has no work waiting for someone to take it.", more=work.team_unallocated.more),
+        HomeSection("my-caseload", "My caseload", _rows(work.my_caseload), "Nobody is on your caseload.",
+                    more=work.my_caseload.more),
+        HomeSection("referrals-sent", "Referrals I sent", _rows(work.referrals_sent),
+                    "You have no open referrals, and none closed in the last 14 days.", more=work.referrals_sent.more),
+    ]  # fmt: skip
+
+
+def _registered(caller: CallerHandle, org: str, page: int) -> HomeSection:
+    people, directory = registered_list(caller, org, (page - 1) * LIST_SIZE)
+    return HomeSection(
+        "registered",
+        "Registered patients",
+        _rows(people, directory),
+        "No patients are registered with this practice." if page == 1 else "There are no more registered patients.",
+        kind="people",
+        more_href=f"/?page={page + 1}" if people.more else None,
+    )
+
+
+def _care_home(caller: CallerHandle, who: SignedIn, now: datetime) -> Home:
+    home = Home(who.organisation_name)
     home.sections.append(
         HomeSection(
-            "People whose records your home keeps",
-            home_lists.known_to(caller, org),
-            "Your home does not keep records of its own in JoinedUp yet.",
+            "residents",
+            "Residents",
+            _rows(service.residents(caller, who.organisation)),
+            "Nobody is recorded as living at your home now.",
         )
     )
-    home.waits.append(
-        f"A list of the home's residents arrives with {CARE_COORDINATION}, when residence is recorded. "
-        "Until then, find a resident with person search."
+    me = service.me(caller, who.user, who.organisation)
+    found = service.team_tasks(caller, me, now)
+    tasks = service.listed(caller, found.items, service.patients_of(caller, found.items), found.more)
+    home.sections.append(
+        HomeSection("home-tasks", "Tasks for your home", _rows(tasks), "Your home has no open tasks.", more=tasks.more)
     )
     return home
 
 
-def home_for(caller: CallerHandle, who: SignedIn, page: int = 1) -> Home:
+def home_for(caller: CallerHandle, who: SignedIn, page: int = 1, now: datetime | None = None) -> Home:
     org = who.organisation
+    moment = now or datetime.now(UTC)
     if who.is_resident:
         return Home(
             "Your record",
@@ -120,8 +136,11 @@ def home_for(caller: CallerHandle, who: SignedIn, page: int = 1) -> Home:
             "Information governance console",
             waits=["Consent, objections and sensitive-record settings have no pages of their own yet."],
         )
-    if who.role in {"gp", "mdg-coordinator"}:
-        return _gp(caller, who, org, page)
     if who.role == "care-home-staff":
-        return _care_home(caller, who, org)
-    return _caseload(caller, who, org, page)
+        return _care_home(caller, who, moment)
+    home = Home(who.organisation_name)
+    if page == 1:
+        home.sections.extend(_work_sections(caller, who, moment))
+    if who.role in PRACTICE_ROLES:
+        home.sections.append(_registered(caller, org, page))
+    return home

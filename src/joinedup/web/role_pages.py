@@ -20,6 +20,7 @@ from joinedup.access.permissions import (
 )
 from joinedup.access.roles import catalogue
 from joinedup.care.permissions import (
+    CASELOAD_ALLOCATE,
     CASELOAD_MANAGE,
     HUDDLE_ATTEND,
     REFERRAL_RECEIVE,
@@ -123,6 +124,13 @@ PAGES = (
         "Referrals I sent",
         "The referrals you sent, with every step the receiving service has taken.",
         (REFERRAL_SEND,),
+    ),
+    RolePage(
+        "/caseload/team",
+        "Your team's caseload",
+        "Team caseload",
+        "Each worker's load, the team's people, and moving a person or a task from one worker to another.",
+        (CASELOAD_ALLOCATE,),
     ),
 )
 

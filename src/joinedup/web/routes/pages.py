@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..home import home_for
+from ..home import WORK_PAGE, home_for
 from ..person_search import SearchForm, criteria, find
 from ..session import require_user
 from ..templating import render
@@ -22,7 +22,7 @@ router = APIRouter()
 async def home(request: Request, page: int = 1) -> Response:
     who = require_user(request)
     shown = await run_in_threadpool(home_for, handle(request, who), who, max(1, page))
-    return render(request, "home.html", home=shown, page=max(1, page))
+    return render(request, "home.html", home=shown, page=max(1, page), page_size=WORK_PAGE)
 
 
 @router.get("/search", include_in_schema=False)
