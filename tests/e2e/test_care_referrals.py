@@ -34,7 +34,7 @@ def _both_widths(page: Page, name: str) -> None:
 
 
 def _open_from_work_list(page: Page) -> None:
-    page.get_by_role("link", name="Team referrals").first.click()
+    page.locator("main").get_by_role("link", name="Referrals to my team").first.click()
     expect(page.get_by_role("heading", name="Referrals to my team")).to_be_visible()
     page.get_by_role("link", name=f"{WHO.given} {WHO.family}").first.click()
     expect(page.get_by_role("heading", name="Dressings for a leg ulcer")).to_be_visible()
@@ -61,7 +61,7 @@ def test_refer_accept_allocate_first_contact_complete(page: Page, base_url: str)
     _both_widths(page, "referrals-03-sent")
 
     _as(page, base_url, "District nurse")
-    page.get_by_role("link", name="Team referrals").first.click()
+    page.locator("main").get_by_role("link", name="Referrals to my team").first.click()
     expect(page.get_by_role("heading", name="Referrals to my team")).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text("Unallocated")
     _both_widths(page, "referrals-04-work-list")
@@ -91,7 +91,7 @@ def test_refer_accept_allocate_first_contact_complete(page: Page, base_url: str)
     expect(page.get_by_test_id("referral-step")).to_contain_text("Completed")
 
     _as(page, base_url, "GP")
-    page.get_by_role("link", name="Referrals I sent").first.click()
+    page.locator("main").get_by_role("link", name="Referrals I sent").first.click()
     expect(page.get_by_role("heading", name="Referrals I sent")).to_be_visible()
     _both_widths(page, "referrals-08-sent-list")
     page.get_by_role("link", name=f"{WHO.given} {WHO.family}").first.click()

@@ -35,7 +35,7 @@ def switch_to(page: Page, base_url: str, label: str) -> None:
 
 def test_a_phone_contact_is_triaged_referred_on_and_flagged(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "SPA triage")
-    page.get_by_role("link", name="Take a contact").first.click()
+    page.locator("main").get_by_role("link", name="Take a contact").first.click()
     expect(page.get_by_role("heading", name="Take a contact")).to_be_visible()
     both_widths(page, "intake")
 
