@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, CompoundSelect, FromClause, Select, and_, exists, literal, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
 
 from .schema import idx_reference, idx_token, resources
 
@@ -99,10 +112,12 @@ def any_of(*queries: Select[tuple[str]] | CompoundSelect[tuple[str]]) -> Select[
 def concerns_patients(row: FromClause, patient_ids: Select[tuple[str]]) -> ColumnElement[bool]:
     """The row is one of these Patients, or refers to one of them."""
     ref = idx_reference.alias()
+    # coalesce(…) keeps PostgreSQL from pulling the IN up into a join inside this per-row EXISTS, which rebuilt a
+    # hash of the whole set for every row (17 s for a queue of 3,500 Tasks against a set of 27,000 people); as an
+    # expression it is a hashed sub-plan, built once per statement. SQLite builds its IN table once either way.
+    in_set = func.coalesce(ref.c.target_id.in_(patient_ids), false())
     refers = exists(
-        select(literal(1))
-        .select_from(ref)
-        .where(ref.c.resource_pk == row.c.pk, ref.c.target_type == "Patient", ref.c.target_id.in_(patient_ids))
+        select(literal(1)).select_from(ref).where(ref.c.resource_pk == row.c.pk, ref.c.target_type == "Patient", in_set)
     )
     return or_(and_(row.c.resource_type == "Patient", row.c.id.in_(patient_ids)), refers)
 
