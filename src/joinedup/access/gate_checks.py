@@ -22,6 +22,7 @@ from .audit.trail import Actor, AuditTrail
 from .context import AccessContext
 from .personal_types import PERSONAL_TYPES
 from .pseudonymise import Pseudonymiser
+from .relationship_starts import RelationshipStarts
 from .scopes import parse_scopes
 from .secondary_use import refuse_named_person
 from .visibility import ODS_SYSTEM, SecondaryUseVisibility
@@ -42,6 +43,7 @@ class GateChecks:
     policy: Policy
     pseudonymiser: Pseudonymiser
     audit: AuditTrail
+    relationship_starts: RelationshipStarts
 
     def _store_context(self, ctx: AccessContext) -> StoreContext:
         visibility = self.policy.visibility(ctx)
@@ -121,8 +123,7 @@ class GateChecks:
 
     def _starts_relationship(self, ctx: AccessContext, resource_type: str, patient_id: str) -> bool:
         """A registered front door's work about a person who exists starts the relationship (relationship_starts)."""
-        starts = getattr(self, "relationship_starts", None)
-        capability = None if starts is None else starts.capability_for(ctx.role, resource_type)
+        capability = self.relationship_starts.capability_for(ctx.role, resource_type)
         if capability is None:
             return False
         try:
