@@ -74,6 +74,7 @@ class AccessGate(GateChecks):
         self.tokens = TokenService(store.engine, self.audit)
         self.after_write = AfterWriteHooks()
         self.relationship_starts = RelationshipStarts()
+        self._org_codes = {}
         # Bulk export jobs are made here, from the private store, and reached only through a caller's handle.
         # Each finished export names in the audit every person its files include (decision 0312).
         self._exports = ExportJobs(store, export_dir or Path("var/exports"), on_finished=export_recorder(self.audit))

@@ -5,14 +5,14 @@ what a change names, and the audit entry written however the call ends. `AccessG
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
 
 from joinedup.fhir.errors import Forbidden, Gone, NotFound
-from joinedup.fhir.source import SOURCE_URI_PREFIX, stamp_source
+from joinedup.fhir.source import SOURCE_URI_PREFIX, ods_code_of, stamp_source
 from joinedup.store.context import SYSTEM, StoreContext, Visibility
 from joinedup.store.fhir_store import FhirStore
 from joinedup.store.results import Found, SearchPage
@@ -25,7 +25,7 @@ from .pseudonymise import Pseudonymiser
 from .relationship_starts import RelationshipStarts
 from .scopes import parse_scopes
 from .secondary_use import refuse_named_person
-from .visibility import ODS_SYSTEM, SecondaryUseVisibility
+from .visibility import SecondaryUseVisibility
 
 
 class Policy(Protocol):
@@ -44,6 +44,7 @@ class GateChecks:
     pseudonymiser: Pseudonymiser
     audit: AuditTrail
     relationship_starts: RelationshipStarts
+    _org_codes: dict[str, str | None]  # 'Organization/<id>' → its ODS code, for stamping callers' writes
 
     def _store_context(self, ctx: AccessContext) -> StoreContext:
         visibility = self.policy.visibility(ctx)
@@ -150,26 +151,15 @@ class GateChecks:
 
     # --- what a caller writes carries their organisation, and a care service's transaction is checked entry by entry
     def _organisation_code(self, organisation: str) -> str | None:
-        """The ODS code of 'Organization/<id>' (read as the system: the caller's own directory entry)."""
-        cache: dict[str, str | None] = self.__dict__.setdefault("_org_codes", {})
-        if organisation not in cache:
+        """The ODS code of 'Organization/<id>' (read as the system: the caller's own directory entry), kept per gate."""
+        if organisation not in self._org_codes:
             kind, _, org_id = organisation.partition("/")
-            code = None
+            found: dict[str, Any] = {}
             if kind == "Organization" and org_id:
-                try:
+                with suppress(NotFound, Gone):
                     found = self._store.read(SYSTEM, "Organization", org_id).content or {}
-                except (NotFound, Gone):
-                    found = {}
-                code = next(
-                    (
-                        str(i["value"])
-                        for i in found.get("identifier") or []
-                        if isinstance(i, dict) and i.get("system") == ODS_SYSTEM and i.get("value")
-                    ),
-                    None,
-                )
-            cache[organisation] = code
-        return cache[organisation]
+            self._org_codes[organisation] = ods_code_of(found)
+        return self._org_codes[organisation]
 
     def _stamped(self, ctx: AccessContext, resource: dict[str, Any]) -> dict[str, Any]:
         """A professional's new content about a person says which organisation wrote it (the source tag), as a

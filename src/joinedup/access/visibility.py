@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import BigInteger
 
-from joinedup.fhir.source import SOURCE_TAG_SYSTEM
+from joinedup.fhir.source import ODS_SYSTEM, SOURCE_TAG_SYSTEM
 from joinedup.store.governance_schema import break_glass
 from joinedup.store.visibility_sql import (
     any_of,
@@ -51,8 +51,6 @@ from .consent_codes import CONSENT_CATEGORY, OBJECTS_TO_SHARING, OPTS_OUT_OF_SEC
 from .labels import withheld_labels
 from .personal_types import PERSONAL_TYPES
 from .relationships import Principal, related_patients
-
-ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 
 
 def objectors(category: str) -> Select[tuple[str]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 SOURCE_TAG_SYSTEM = "https://joinedup.example/fhir/CodeSystem/source-organisation"
 SOURCE_URI_PREFIX = "https://joinedup.example/source/"
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 
 
 def source_of(resource: dict[str, Any]) -> str | None:
@@ -34,3 +35,11 @@ def stamp_source(
         if name:
             tag["display"] = name
         tags.append(tag)
+
+
+def ods_code_of(organisation: dict[str, Any]) -> str | None:
+    """An Organization's ODS code (its identifier in the ODS system), or None."""
+    for identifier in organisation.get("identifier") or []:
+        if isinstance(identifier, dict) and identifier.get("system") == ODS_SYSTEM and identifier.get("value"):
+            return str(identifier["value"])
+    return None

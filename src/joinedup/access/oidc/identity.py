@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from joinedup.fhir.search_request import parse_search
+from joinedup.fhir.source import ODS_SYSTEM
 from joinedup.settings import Settings
 
 from ..handle import SystemHandle
-from ..visibility import ODS_SYSTEM
 from .role_mapping import MappedRole, map_role
 
 

@@ -20,13 +20,12 @@ from joinedup.care.referrals.model import parse_instant, ref
 from joinedup.care.vocabulary import vocabulary
 from joinedup.fhir.errors import Gone, NotFound
 from joinedup.fhir.search_request import parse_search
-from joinedup.fhir.source import SOURCE_URI_PREFIX, stamp_source
+from joinedup.fhir.source import SOURCE_URI_PREFIX, ods_code_of, stamp_source
 
 from .model import NewContact, triage_task_of
 
 Resource = dict[str, Any]
 PURPOSE = "care-triage-telecare"
-ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 
 
 def is_telecare_alert(communication: Resource) -> bool:
@@ -52,9 +51,7 @@ def _read(system: CallerHandle, reference: str) -> Resource:
 
 
 def _ods_code(system: CallerHandle, spa: Resource) -> str | None:
-    organisation = _read(system, _reference(spa.get("providedBy")))
-    return next((str(i["value"]) for i in organisation.get("identifier") or []
-                 if i.get("system") == ODS_SYSTEM and i.get("value")), None)  # fmt: skip
+    return ods_code_of(_read(system, _reference(spa.get("providedBy"))))
 
 
 def queue_telecare_alert(system: CallerHandle, communication: Resource) -> str | None:
