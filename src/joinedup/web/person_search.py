@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Annotated
+
+from fastapi import Form
 
 from joinedup.access.capabilities import Capability
 from joinedup.access.handle import CallerHandle
@@ -24,6 +27,20 @@ class SearchForm:
     birth_year: str = ""
     local_id: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def posted(
+        cls,
+        nhs_number: Annotated[str, Form()] = "",
+        name: Annotated[str, Form()] = "",
+        birth_day: Annotated[str, Form()] = "",
+        birth_month: Annotated[str, Form()] = "",
+        birth_year: Annotated[str, Form()] = "",
+        local_id: Annotated[str, Form()] = "",
+    ) -> SearchForm:
+        """The form's fields as posted: a FastAPI dependency (`Depends(SearchForm.posted)`) for every route that
+        takes a person search (the search page, the single point of access's intake and identify)."""
+        return cls(nhs_number, name, birth_day, birth_month, birth_year, local_id)
 
     def birth_date(self) -> date | None:
         try:

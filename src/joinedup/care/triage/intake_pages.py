@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Form
+from fastapi import Depends, Form
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,6 +76,7 @@ async def intake_form(request: Request) -> Response:
 @router.post("/spa/contacts/new", include_in_schema=False)
 async def take_contact(
     request: Request,
+    search: Annotated[SearchForm, Depends(SearchForm.posted)],
     action: Annotated[str, Form()] = "save",
     route: Annotated[str, Form()] = "",
     came_from: Annotated[str, Form()] = "",
@@ -83,12 +84,6 @@ async def take_contact(
     what: Annotated[str, Form()] = "",
     caller_name: Annotated[str, Form()] = "",
     patient: Annotated[str, Form()] = "",
-    nhs_number: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    birth_day: Annotated[str, Form()] = "",
-    birth_month: Annotated[str, Form()] = "",
-    birth_year: Annotated[str, Form()] = "",
-    local_id: Annotated[str, Form()] = "",
 ) -> Response:
     """action=search finds the person (the form keeps what was typed); action=save records the contact."""
     who = require_user(request)
@@ -96,7 +91,6 @@ async def take_contact(
     if not caller.may(TRIAGE):
         return refused(request)
     form = IntakeForm(route, came_from, urgency, what, caller_name, patient)
-    search = SearchForm(nhs_number, name, birth_day, birth_month, birth_year, local_id)
     if action == "search":
         wanted = criteria(search)
         results = None if wanted is None else await run_in_threadpool(trace, caller, TRIAGE, wanted)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import Form
+from fastapi import Depends, Form
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -137,22 +137,16 @@ async def decide(
 async def identify(
     request: Request,
     task_id: str,
+    search: Annotated[SearchForm, Depends(SearchForm.posted)],
     version: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "search",
     patient: Annotated[str, Form()] = "",
-    nhs_number: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    birth_day: Annotated[str, Form()] = "",
-    birth_month: Annotated[str, Form()] = "",
-    birth_year: Annotated[str, Form()] = "",
-    local_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Search for the person (action=search), then link the one chosen (action=link)."""
     who = require_user(request)
     caller = handle(request, who)
     if not caller.may(TRIAGE):
         return refused(request)
-    search = SearchForm(nhs_number, name, birth_day, birth_month, birth_year, local_id)
     if action == "link":
         try:
             await run_in_threadpool(service.identify, caller, task_id, version, f"Patient/{patient}" if patient else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,18 +36,12 @@ async def search_page(request: Request) -> Response:
 @router.post("/search", include_in_schema=False)
 async def search(
     request: Request,
-    nhs_number: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    birth_day: Annotated[str, Form()] = "",
-    birth_month: Annotated[str, Form()] = "",
-    birth_year: Annotated[str, Form()] = "",
-    local_id: Annotated[str, Form()] = "",
+    form: Annotated[SearchForm, Depends(SearchForm.posted)],
 ) -> Response:
     """A POST, so that NHS numbers and names never appear in URLs, access logs, history or Referer headers."""
     who = require_user(request)
     if who.is_resident:
         return _residents_do_not_search(request)
-    form = SearchForm(nhs_number, name, birth_day, birth_month, birth_year, local_id)
     results = None
     wanted = criteria(form)
     if wanted is not None:
